@@ -1,0 +1,60 @@
+"""The health routes on an aiohttp application.
+
+``add_health_routes(app, routes)`` adds the health paths to an existing
+application (at its root or under a prefix); ``health_app(routes)`` makes a
+sub-application for ``app.add_subapp("/_health", ...)``. Handling runs in a
+worker thread so a pulled check never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from healthwatch.health.adapters._paths import encode_path
+from healthwatch.health.routes import HealthRoutes, Request
+
+__all__ = ["add_health_routes", "health_app"]
+
+_PATTERNS = (
+    "/livez",
+    "/healthz",
+    "/readyz",
+    "/startupz",
+    "/health",
+    "/metrics",
+    "/components/{tail:.+}",
+    "/{probe:(livez|readyz|startupz)}/{tail:.+}",
+)
+
+
+def add_health_routes(app: web.Application, routes: HealthRoutes, *, prefix: str = "") -> None:
+    """Add every health path to ``app`` under ``prefix`` ('' for the root)."""
+    prefix = prefix.rstrip("/")
+
+    async def handler(request: web.Request) -> web.Response:
+        path = request.rel_url.raw_path
+        if prefix and path.startswith(prefix):
+            path = path[len(prefix) :]
+        ours = Request(
+            method=request.method,
+            path=encode_path(path) if "%" not in path else path,
+            query=request.rel_url.raw_query_string,
+            headers={k.lower(): v for k, v in request.headers.items()},
+            client=request.remote,
+        )
+        loop = asyncio.get_running_loop()
+        response = await loop.run_in_executor(None, routes.handle, ours)
+        headers = {k: v for k, v in response.all_headers() if k != "Content-Length"}
+        return web.Response(status=response.status, body=response.body, headers=headers)
+
+    for pattern in _PATTERNS:
+        app.router.add_route("*", prefix + pattern, handler)
+
+
+def health_app(routes: HealthRoutes) -> web.Application:
+    """A sub-application serving the health paths at its root."""
+    app = web.Application()
+    add_health_routes(app, routes)
+    return app
