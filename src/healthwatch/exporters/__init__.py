@@ -1,0 +1,1 @@
+"""Exporters: where statuses and metrics leave the agent (Prometheus, and more to come)."""

@@ -1,0 +1,1 @@
+"""The agent's web listener: JSON API, OpenAPI description and (growing) dashboard."""
