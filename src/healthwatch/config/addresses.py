@@ -26,8 +26,10 @@ class ListenAddress:
 def parse_listen(value: str, *, allow_off: bool = False) -> ListenAddress | None:
     """Parse a listen address; ``off`` gives None where allowed. Raises ValueError."""
     text = value.strip()
-    if allow_off and text.lower() in ("off", "none", "disabled", "false"):
-        return None
+    if text.lower() in ("off", "none", "disabled", "false"):
+        if allow_off:
+            return None
+        raise ValueError("this listener cannot be turned off")
     if text.startswith("["):
         host, sep, port_text = text[1:].partition("]:")
         if not sep:

@@ -169,6 +169,6 @@ def load_config(
 
 
 def _required(address: ListenAddress | None) -> ListenAddress:
-    if address is None:
+    if address is None:  # parse_listen returns None only with allow_off; kept for the type
         raise ValueError("this listener cannot be turned off")
     return address

@@ -21,6 +21,7 @@ __all__ = ["MAX_CONFIG_BYTES", "convert", "load_yaml"]
 
 T = TypeVar("T")
 MAX_CONFIG_BYTES = 8 * 1024 * 1024
+MAX_NODES = 200_000
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -32,15 +33,24 @@ class _Document:
         self.lines = lines
 
 
-def _walk(node: yaml.Node, path: str, lines: dict[str, int]) -> None:
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            name = key.value if isinstance(key, yaml.ScalarNode) else "?"
-            _walk(value, f"{path}.{name}" if path else str(name), lines)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _walk(item, f"{path}[{index}]", lines)
+def _walk(root: yaml.Node, lines: dict[str, int], *, source: str) -> None:
+    """Record each path's line; refuse documents whose aliases expand beyond reason."""
+    stack: list[tuple[yaml.Node, str]] = [(root, "")]
+    seen = 0
+    while stack:
+        node, path = stack.pop()
+        seen += 1
+        if seen > MAX_NODES:
+            raise ConfigError(
+                f"{source}: more than {MAX_NODES} values (aliases expanding?); refusing to load"
+            )
+        lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                name = key.value if isinstance(key, yaml.ScalarNode) else "?"
+                stack.append((value, f"{path}.{name}" if path else str(name)))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, f"{path}[{i}]") for i, item in enumerate(node.value))
 
 
 def load_yaml(path: str | os.PathLike[str]) -> tuple[object, dict[str, int]]:
@@ -59,6 +69,9 @@ def load_yaml(path: str | os.PathLike[str]) -> tuple[object, dict[str, int]]:
         raise ConfigError(f"{file}: cannot read: {error.strerror or error}") from None
     try:
         node = yaml.compose(text, Loader=_Loader)
+        lines: dict[str, int] = {}
+        if node is not None:
+            _walk(node, lines, source=str(file))
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
@@ -67,9 +80,6 @@ def load_yaml(path: str | os.PathLike[str]) -> tuple[object, dict[str, int]]:
         raise ConfigError(f"{file}{where}: invalid YAML: {problem}") from None
     except RecursionError:
         raise ConfigError(f"{file}: YAML nested too deeply") from None
-    lines: dict[str, int] = {}
-    if node is not None:
-        _walk(node, "", lines)
     return data, lines
 
 

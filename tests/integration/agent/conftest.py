@@ -1,0 +1,80 @@
+"""Starting the real agent as a subprocess, on ports the OS chooses."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+START_TIMEOUT = 15.0
+
+
+@dataclass
+class AgentProcess:
+    process: subprocess.Popen[str]
+    state_dir: Path
+    urls: dict[str, str | None] = field(default_factory=dict)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> tuple[int, str, str]:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        out, err = self.process.communicate(timeout=timeout)
+        return self.process.returncode, out, err
+
+
+def agent_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "healthwatch", "run", *args]
+
+
+@pytest.fixture
+def start_agent(tmp_path: Path) -> Iterator[object]:
+    started: list[AgentProcess] = []
+
+    def start(*args: str, wait: bool = True, env: dict[str, str] | None = None) -> AgentProcess:
+        state = tmp_path / f"state{len(started)}"
+        argv = agent_command(
+            "--state-dir",
+            str(state),
+            "--listen",
+            "127.0.0.1:0",
+            "--health-listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "127.0.0.1:0",
+            *args,
+        )
+        process = subprocess.Popen(
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
+        agent = AgentProcess(process, state)
+        started.append(agent)
+        if wait:
+            runtime = state / "agent.json"
+            deadline = time.monotonic() + START_TIMEOUT
+            while not runtime.exists():
+                if process.poll() is not None:
+                    _, err = process.communicate()
+                    raise AssertionError(f"agent exited with {process.returncode}: {err}")
+                if time.monotonic() > deadline:
+                    raise AssertionError("agent did not start in time")
+                time.sleep(0.02)
+            agent.urls = json.loads(runtime.read_text())
+        return agent
+
+    yield start
+    for agent in started:
+        if agent.process.poll() is None:
+            agent.process.kill()
+            agent.process.communicate(timeout=10)
