@@ -11,25 +11,18 @@ Standard library only, so any Python service can embed it::
 
 Framework adapters (ASGI, WSGI, aiohttp, gRPC) live in
 ``healthwatch.health.adapters`` and are imported only when used. Names below
-are imported lazily, so ``import healthwatch.health`` stays cheap.
+are imported lazily, on first use, so ``import healthwatch.health`` costs almost
+nothing and a service pays only for the parts it uses.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
-from healthwatch.model.health import (
-    ComponentStatus,
-    HealthReport,
-    HealthStatus,
-    Lifecycle,
-    OverallStatus,
-    ProbeVerdict,
-    SuppressionWindow,
-)
-
+TYPE_CHECKING = False  # not imported from typing: keeps `import healthwatch.health` cheap
 if TYPE_CHECKING:
+    from typing import Any
+
     from healthwatch.health.checks import CheckOutcome, CheckPolicy
     from healthwatch.health.groups import LIVENESS, READINESS, STARTUP, UnknownPolicy
     from healthwatch.health.heartbeat import HeartbeatReporter
@@ -41,6 +34,15 @@ if TYPE_CHECKING:
     from healthwatch.health.server import HealthServer
     from healthwatch.health.state import Thresholds
     from healthwatch.health.watchdog import LoopWatchdog, ThreadWatchdog, watch_event_loop
+    from healthwatch.model.health import (
+        ComponentStatus,
+        HealthReport,
+        HealthStatus,
+        Lifecycle,
+        OverallStatus,
+        ProbeVerdict,
+        SuppressionWindow,
+    )
 
 __all__ = [
     "DEFAULT_GROUPS",
@@ -78,6 +80,13 @@ __all__ = [
 ]
 
 _LAZY = {
+    "ComponentStatus": "healthwatch.model.health",
+    "HealthReport": "healthwatch.model.health",
+    "HealthStatus": "healthwatch.model.health",
+    "Lifecycle": "healthwatch.model.health",
+    "OverallStatus": "healthwatch.model.health",
+    "ProbeVerdict": "healthwatch.model.health",
+    "SuppressionWindow": "healthwatch.model.health",
     "CheckOutcome": "checks",
     "CheckPolicy": "checks",
     "LIVENESS": "groups",
@@ -110,7 +119,8 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    path = module if "." in module else f"{__name__}.{module}"
+    value = getattr(importlib.import_module(path), name)
     globals()[name] = value
     return value
 

@@ -29,6 +29,7 @@ __all__ = [
     "CheckRun",
     "LoopThread",
     "interpret",
+    "interpret_error",
     "start_run",
 ]
 
@@ -166,8 +167,10 @@ async def _call_async(func: CheckFunc, limit: float) -> CheckOutcome:
         return interpret(value)
     except TimeoutError:
         return CheckOutcome(status=HealthStatus.UNHEALTHY, message=f"timed out after {limit:g}s")
-    except Exception as error:  # a check's failure is its result, whatever it raised
-        return interpret_error(error)
+    except asyncio.CancelledError:
+        raise  # the run was cancelled (timed out by the registry): let the task end so
+    except BaseException as error:  # a check's failure is its result, even SystemExit,
+        return interpret_error(error)  # which would otherwise stop the loop running it
 
 
 def is_async(func: CheckFunc) -> bool:

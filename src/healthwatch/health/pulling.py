@@ -32,6 +32,9 @@ class PulledCheck:
     run: CheckRun | None = None
     fresh_until: float = float("-inf")
     next_due: float | None = None
+    """When the next background run is due: its slot plus jitter."""
+    slot: float | None = None
+    """The planned time of the next background run before jitter; slots are one interval apart."""
 
     @property
     def background(self) -> bool:
@@ -41,7 +44,8 @@ class PulledCheck:
     def schedule_first(self, now: float, rng: random.Random) -> None:
         """Place the first background run at a random point early in the first interval."""
         if self.policy.interval is not None:
-            self.next_due = now + rng.uniform(0, self.policy.interval * self.policy.jitter)
+            self.slot = now + rng.uniform(0, self.policy.interval * self.policy.jitter)
+            self.next_due = self.slot
 
     def _due(self, now: float) -> bool:
         due = self.next_due if self.background else self.fresh_until
@@ -52,11 +56,13 @@ class PulledCheck:
         if interval is None:
             return
         spread = interval * self.policy.jitter
-        base = self.next_due if self.next_due is not None else now
-        # Next slot from the planned time, not from now: no drift; skip slots already missed.
+        base = self.slot if self.slot is not None else now
+        # Next slot from the planned slot, neither from now nor from the jittered time:
+        # no drift, and jitter does not accumulate. Skip slots already missed.
         nxt = base + interval
         if nxt <= now:
             nxt = now + interval
+        self.slot = nxt
         self.next_due = nxt + rng.uniform(-spread, spread)
 
     def poll(
@@ -76,6 +82,7 @@ class PulledCheck:
             return (self.run if self.run and not self.run.settled else None), None
         if self.run is not None:
             if not self.run.settled:
+                self._reschedule(now, rng)  # a background slot taken by the run in flight
                 return self.run, None
             self._reschedule(now, rng)
             self.fresh_until = now + self.policy.failure_ttl
@@ -89,21 +96,25 @@ class PulledCheck:
         return self.run, None
 
     def settle(self, run: CheckRun, *, timed_out: bool) -> bool:
-        """Claim the right to record ``run``'s outcome; False if it was recorded already."""
-        if run.settled:
-            if not timed_out and self.run is run:
-                self.run = None  # a late finisher ends the flight; its result is dropped
+        """Claim the right to record ``run``'s outcome; False if it was recorded already,
+        or if ``run`` is not this check's flight (a run of a component since deregistered)."""
+        if run.settled or self.run is not run:
             return False
         run.settled = True
         run.timed_out = timed_out
-        if not timed_out and self.run is run:
+        if not timed_out:
             self.run = None
         return True
 
-    def finish(self, run: CheckRun) -> None:
-        """The run's future completed after it was settled as timed out: the flight ends."""
+    def finish(self, run: CheckRun) -> bool:
+        """The run's future completed after it was settled as timed out: the flight ends.
+
+        Returns True if that ended this check's flight (its late result is dropped).
+        """
         if self.run is run:
             self.run = None
+            return True
+        return False
 
     def cache(self, status: HealthStatus, now: float) -> None:
         """Keep a recorded result for the TTL that fits it."""

@@ -22,7 +22,14 @@ from dataclasses import dataclass
 
 from healthwatch.aio.clock import Clock, SystemClock
 from healthwatch.health.background import BackgroundChecks
-from healthwatch.health.checks import CheckFunc, CheckOutcome, CheckPolicy, CheckRun, LoopThread
+from healthwatch.health.checks import (
+    CheckFunc,
+    CheckOutcome,
+    CheckPolicy,
+    CheckRun,
+    LoopThread,
+    interpret_error,
+)
 from healthwatch.health.groups import (
     LIVENESS,
     READINESS,
@@ -247,6 +254,7 @@ class HealthRegistry:
     def _poll(self, names: Iterable[str], *, background: bool) -> list[tuple[str, CheckRun]]:
         """Start due runs of the named checks; record hung ones. Returns the runs to wait for."""
         runs: list[tuple[str, CheckRun]] = []
+        started: list[tuple[str, CheckRun]] = []
         hung: list[tuple[str, CheckOutcome]] = []
         with self._lock:
             now = self.clock.monotonic()
@@ -263,8 +271,12 @@ class HealthRegistry:
                     hung.append((name, outcome))
                 if run is not None:
                     if fresh:
-                        run.future.add_done_callback(functools.partial(self._on_done, name, run))
+                        started.append((name, run))
                     runs.append((name, run))
+        # Outside the lock: a run that is done already (inline, or just quick) calls back
+        # at once, in this thread, and observers must never be called under the lock.
+        for name, run in started:
+            run.future.add_done_callback(functools.partial(self._on_done, name, run))
         for name, outcome in hung:
             self._observe(name, outcome, duration=None)
         return runs
@@ -273,18 +285,25 @@ class HealthRegistry:
         self._finished(name, run)
 
     def _finished(self, name: str, run: CheckRun) -> None:
-        """A run's future completed, in whatever thread: record it unless it timed out."""
+        """A run's future completed: record it unless it timed out (or was recorded already).
+
+        Called from the run's done-callback (in whatever thread) and by the probe that
+        waited for it, since ``concurrent.futures`` wakes waiters before it runs callbacks;
+        whichever comes first records the outcome, under the same lock as the settling.
+        """
         with self._lock:
             entry = self._entries.get(name)
             if entry is None or entry.pulled is None:
                 return
             if not entry.pulled.settle(run, timed_out=False):
-                entry.pulled.finish(run)
-                if not run.future.cancelled():
+                if entry.pulled.finish(run) and not run.future.cancelled():
                     _log.info("health check %s finished after its timeout; result dropped", name)
                 return
-        outcome = run.future.result()
-        self._observe(name, outcome, duration=self.clock.monotonic() - run.started_mono)
+            outcome = _outcome_of(run)
+            delivery = self._record(
+                entry, name, outcome, duration=self.clock.monotonic() - run.started_mono
+            )
+        self._hub.deliver(*delivery)
 
     def _expire(self, runs: list[tuple[str, CheckRun]], *, waited_full: bool) -> None:
         """Settle as failed every run past its deadline (or still running after a full wait)."""
@@ -298,35 +317,43 @@ class HealthRegistry:
                     continue
                 if not entry.pulled.settle(run, timed_out=True):
                     continue
-                timeout = entry.pulled.policy.timeout
+                outcome = CheckOutcome(
+                    status=HealthStatus.UNHEALTHY,
+                    message=f"timed out after {entry.pulled.policy.timeout:g}s",
+                )
+                delivery = self._record(entry, name, outcome, duration=now - run.started_mono)
             run.future.cancel()  # stops an async run; a thread finishes on its own
-            outcome = CheckOutcome(
-                status=HealthStatus.UNHEALTHY, message=f"timed out after {timeout:g}s"
-            )
-            self._observe(name, outcome, duration=now - run.started_mono)
+            self._hub.deliver(*delivery)
 
     def _observe(self, name: str, outcome: CheckOutcome, *, duration: float | None) -> None:
-        transitions: list[Transition] = []
         with self._lock:
             entry = self._entries.get(name)
             if entry is None:
                 return
-            wall, mono = self.clock.time(), self.clock.monotonic()
-            before = entry.state.observe(
-                outcome.status,
-                outcome.message,
-                outcome.metadata,
-                wall=wall,
-                mono=mono,
-                duration=duration,
-            )
-            if entry.pulled is not None:
-                entry.pulled.cache(outcome.status, mono)
-            if before is not None:
-                snap = entry.state.snapshot()
-                transitions.append(Transition(name, before, snap.status, snap))
-            changed = self._settle_startup()
-        self._hub.deliver(transitions, changed=changed or bool(transitions))
+            delivery = self._record(entry, name, outcome, duration=duration)
+        self._hub.deliver(*delivery)
+
+    def _record(
+        self, entry: _Entry, name: str, outcome: CheckOutcome, *, duration: float | None
+    ) -> tuple[list[Transition], bool]:
+        """Under the lock: apply one observation; return what to deliver once it is released."""
+        wall, mono = self.clock.time(), self.clock.monotonic()
+        before = entry.state.observe(
+            outcome.status,
+            outcome.message,
+            outcome.metadata,
+            wall=wall,
+            mono=mono,
+            duration=duration,
+        )
+        if entry.pulled is not None:
+            entry.pulled.cache(outcome.status, mono)
+        transitions: list[Transition] = []
+        if before is not None:
+            snap = entry.state.snapshot()
+            transitions.append(Transition(name, before, snap.status, snap))
+        changed = self._settle_startup()
+        return transitions, changed or bool(transitions)
 
     def _evaluate(self, names: Iterable[str]) -> None:
         """Run on-demand checks that are due and wait for them within the probe deadline."""
@@ -338,6 +365,9 @@ class HealthRegistry:
         pending = [run.future for _, run in runs if not run.future.done()]
         if pending and wait > 0:
             concurrent.futures.wait(pending, timeout=wait)
+        for name, run in runs:
+            if run.future.done():
+                self._finished(name, run)  # do not leave it to a callback that may lag
         self._expire(runs, waited_full=check_wait <= self.probe_timeout)
 
     def run_due_checks(self) -> None:
@@ -560,3 +590,13 @@ class HealthRegistry:
     def __contains__(self, name: object) -> bool:
         with self._lock:
             return name in self._entries
+
+
+def _outcome_of(run: CheckRun) -> CheckOutcome:
+    """The outcome of a completed run, whatever became of its future."""
+    if run.future.cancelled():
+        return CheckOutcome(status=HealthStatus.UNHEALTHY, message="check run was cancelled")
+    error = run.future.exception()
+    if error is not None:
+        return interpret_error(error)
+    return run.future.result()

@@ -5,19 +5,27 @@ contracts that cross between the health library, problem detection, checks,
 exporters and the store.
 """
 
-from healthwatch.model.checks import CheckResult, Observation
-from healthwatch.model.errors import ConfigError, HealthwatchError, ListenError
-from healthwatch.model.health import (
-    ComponentStatus,
-    HealthReport,
-    HealthStatus,
-    Lifecycle,
-    OverallStatus,
-    ProbeVerdict,
-    SuppressionWindow,
-)
-from healthwatch.model.metrics import MetricFamily, MetricKind, Sample
-from healthwatch.model.problems import Condition, ConditionStatus, Event, Severity, Status
+from __future__ import annotations
+
+import importlib
+
+TYPE_CHECKING = False  # not imported from typing: importing one model module stays cheap
+if TYPE_CHECKING:
+    from typing import Any
+
+    from healthwatch.model.checks import CheckResult, Observation
+    from healthwatch.model.errors import ConfigError, HealthwatchError, ListenError
+    from healthwatch.model.health import (
+        ComponentStatus,
+        HealthReport,
+        HealthStatus,
+        Lifecycle,
+        OverallStatus,
+        ProbeVerdict,
+        SuppressionWindow,
+    )
+    from healthwatch.model.metrics import MetricFamily, MetricKind, Sample
+    from healthwatch.model.problems import Condition, ConditionStatus, Event, Severity, Status
 
 __all__ = [
     "CheckResult",
@@ -41,3 +49,39 @@ __all__ = [
     "Status",
     "SuppressionWindow",
 ]
+
+_LAZY = {
+    "CheckResult": "checks",
+    "Observation": "checks",
+    "ConfigError": "errors",
+    "HealthwatchError": "errors",
+    "ListenError": "errors",
+    "ComponentStatus": "health",
+    "HealthReport": "health",
+    "HealthStatus": "health",
+    "Lifecycle": "health",
+    "OverallStatus": "health",
+    "ProbeVerdict": "health",
+    "SuppressionWindow": "health",
+    "MetricFamily": "metrics",
+    "MetricKind": "metrics",
+    "Sample": "metrics",
+    "Condition": "problems",
+    "ConditionStatus": "problems",
+    "Event": "problems",
+    "Severity": "problems",
+    "Status": "problems",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
