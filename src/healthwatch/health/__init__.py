@@ -17,12 +17,10 @@ nothing and a service pays only for the parts it uses.
 
 from __future__ import annotations
 
-import importlib
+from healthwatch._lazy import lazy_attributes
 
 TYPE_CHECKING = False  # not imported from typing: keeps `import healthwatch.health` cheap
 if TYPE_CHECKING:
-    from typing import Any
-
     from healthwatch.health.checks import CheckOutcome, CheckPolicy
     from healthwatch.health.groups import LIVENESS, READINESS, STARTUP, UnknownPolicy
     from healthwatch.health.heartbeat import HeartbeatReporter
@@ -115,15 +113,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    path = module if "." in module else f"{__name__}.{module}"
-    value = getattr(importlib.import_module(path), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, __all__)

@@ -7,12 +7,10 @@ exporters and the store.
 
 from __future__ import annotations
 
-import importlib
+from healthwatch._lazy import lazy_attributes
 
 TYPE_CHECKING = False  # not imported from typing: importing one model module stays cheap
 if TYPE_CHECKING:
-    from typing import Any
-
     from healthwatch.model.checks import CheckResult, Observation
     from healthwatch.model.errors import ConfigError, HealthwatchError, ListenError
     from healthwatch.model.health import (
@@ -74,14 +72,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, __all__)
