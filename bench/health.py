@@ -80,9 +80,7 @@ def wrk(url: str, *, duration: int, connections: int, delay_ms: int | None) -> d
         out = subprocess.run(
             [*args, url], capture_output=True, text=True, timeout=duration + 30, check=True
         ).stdout
-    percentiles = {
-        int(p): _ms(v) for p, v in re.findall(r"^\s+(\d+)%\s+(\S+)$", out, re.MULTILINE)
-    }
+    percentiles = {int(p): _ms(v) for p, v in re.findall(r"^\s+(\d+)%\s+(\S+)$", out, re.MULTILINE)}
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors:(.*)", out)
@@ -137,7 +135,10 @@ def import_cost(statement: str, runs: int = 15) -> dict[str, float]:
     for _ in range(runs):
         out = subprocess.run(
             [sys.executable, "-c", _MEASURE.format(statement=statement)],
-            capture_output=True, text=True, check=True, timeout=60,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
         ).stdout.split()
         times.append(float(out[0]))
         sizes.append(float(out[1]))

@@ -48,7 +48,10 @@ class Backoff:
         """Record a failure and return how long to wait before the next try."""
         exponent = min(self.failures, 64)
         self.failures += 1
-        delay = min(self.maximum, self.initial * self.factor**exponent)
+        try:
+            delay = min(self.maximum, self.initial * self.factor**exponent)
+        except OverflowError:  # a large factor passes any float range long before 64 failures
+            delay = self.maximum
         return delay - self.rng.uniform(0, delay * self.jitter)
 
     def success(self) -> None:

@@ -159,18 +159,29 @@ async def _await(value: Awaitable[CheckValue]) -> CheckValue:
     return await value
 
 
+async def _guarded(value: Awaitable[CheckValue]) -> CheckOutcome:
+    # Runs as a task of its own under wait_for: a task that lets SystemExit or
+    # KeyboardInterrupt escape re-raises it out of the event loop, stopping the loop.
+    try:
+        return interpret(await value)
+    except asyncio.CancelledError:
+        raise
+    except BaseException as error:  # a check's failure is its result, even SystemExit
+        return interpret_error(error)
+
+
 async def _call_async(func: CheckFunc, limit: float) -> CheckOutcome:
     try:
         value = func()
         if inspect.isawaitable(value):
-            value = await asyncio.wait_for(_await(value), limit)
+            return await asyncio.wait_for(_guarded(value), limit)
         return interpret(value)
     except TimeoutError:
         return CheckOutcome(status=HealthStatus.UNHEALTHY, message=f"timed out after {limit:g}s")
     except asyncio.CancelledError:
-        raise  # the run was cancelled (timed out by the registry): let the task end so
-    except BaseException as error:  # a check's failure is its result, even SystemExit,
-        return interpret_error(error)  # which would otherwise stop the loop running it
+        raise  # the registry cancelled the run (its timeout): the task must end cancelled
+    except BaseException as error:  # as in _guarded: never let it stop the loop
+        return interpret_error(error)
 
 
 def is_async(func: CheckFunc) -> bool:

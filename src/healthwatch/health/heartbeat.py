@@ -10,6 +10,7 @@ Reports use stored results only; a heartbeat never runs a check.
 
 from __future__ import annotations
 
+import http.client
 import logging
 import random
 import threading
@@ -55,9 +56,7 @@ class HeartbeatReporter:
         backoff: Backoff | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        parsed = urllib.parse.urlsplit(url)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise ValueError(f"heartbeat URL must be http(s)://host/..., got {url!r}")
+        _check_url(url)
         if interval <= 0 or timeout <= 0 or not 0 <= jitter < 1:
             raise ValueError(
                 f"heartbeat needs interval > 0, timeout > 0 and 0 <= jitter < 1, got "
@@ -87,7 +86,11 @@ class HeartbeatReporter:
         return dumps(data)
 
     def send_once(self) -> bool:
-        """Send one heartbeat now; True on a 2xx answer. Never raises for network errors."""
+        """Send one heartbeat now; True on a 2xx answer.
+
+        Never raises for network errors, nor for a control plane that answers with
+        something that is not HTTP.
+        """
         request = urllib.request.Request(  # noqa: S310 - scheme checked in __init__
             self.url,
             data=self.payload(),
@@ -101,7 +104,8 @@ class HeartbeatReporter:
         except urllib.error.HTTPError as error:
             self.stats.last_status = error.code
             return self._failed(f"HTTP {error.code}")
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, http.client.HTTPException) as error:
+            # HTTPException: an answer that is not HTTP (BadStatusLine), or cut short.
             return self._failed(f"{type(error).__name__}: {error}")
         self.stats.sent += 1
         self.stats.last_error = ""
@@ -145,6 +149,18 @@ class HeartbeatReporter:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
+
+
+def _check_url(url: str) -> None:
+    """Raise ValueError unless ``url`` is http(s) with a host and a valid port."""
+    shape = "heartbeat URL must be http(s)://host[:port]/..."
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not 0-65535
+    except ValueError as error:
+        raise ValueError(f"{shape}, got {url!r}: {error}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{shape}, got {url!r}")
 
 
 def _redact(url: str) -> str:

@@ -7,6 +7,7 @@ the probe passes and 1 otherwise (including when nothing answers).
 
 from __future__ import annotations
 
+import http.client
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -36,14 +37,25 @@ class ProbeResult:
 
 def probe_url(url: str, kind: str | None = None) -> str:
     """The URL to ask: a bare base URL gets the path of ``kind`` (``ready`` by default)."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"probe URL must be http(s)://host[:port][/path], got {url!r}")
+    parts = _split(url)
     if kind is not None and kind not in PROBE_KINDS:
         raise ValueError(f"probe kind must be one of {', '.join(PROBE_KINDS)}, got {kind!r}")
     if parts.path in ("", "/"):
         return urllib.parse.urlunsplit(parts._replace(path=PROBE_KINDS[kind or "ready"]))
     return url
+
+
+def _split(url: str) -> urllib.parse.SplitResult:
+    """The parts of an http(s) URL with a host and a valid port; ValueError otherwise."""
+    shape = "probe URL must be http(s)://host[:port][/path]"
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not 0-65535
+    except ValueError as error:
+        raise ValueError(f"{shape}, got {url!r}: {error}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{shape}, got {url!r}")
+    return parts
 
 
 def probe(url: str, *, kind: str | None = None, timeout: float = 5.0) -> ProbeResult:
@@ -59,6 +71,7 @@ def probe(url: str, *, kind: str | None = None, timeout: float = 5.0) -> ProbeRe
     except urllib.error.HTTPError as error:
         body = error.read(_MAX_BODY).decode(errors="replace")
         return ProbeResult(ok=False, url=target, status=error.code, body=body)
-    except (OSError, ValueError) as error:
-        reason = getattr(error, "reason", error)
+    except (OSError, ValueError, http.client.HTTPException) as error:
+        # HTTPException: something answered, but not with HTTP (BadStatusLine), or cut short.
+        reason = getattr(error, "reason", None) or f"{type(error).__name__}: {error}"
         return ProbeResult(ok=False, url=target, error=f"{reason}")

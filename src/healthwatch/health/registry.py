@@ -300,10 +300,10 @@ class HealthRegistry:
                     _log.info("health check %s finished after its timeout; result dropped", name)
                 return
             outcome = _outcome_of(run)
-            delivery = self._record(
+            transitions, changed = self._record(
                 entry, name, outcome, duration=self.clock.monotonic() - run.started_mono
             )
-        self._hub.deliver(*delivery)
+        self._hub.deliver(transitions, changed=changed)
 
     def _expire(self, runs: list[tuple[str, CheckRun]], *, waited_full: bool) -> None:
         """Settle as failed every run past its deadline (or still running after a full wait)."""
@@ -321,17 +321,19 @@ class HealthRegistry:
                     status=HealthStatus.UNHEALTHY,
                     message=f"timed out after {entry.pulled.policy.timeout:g}s",
                 )
-                delivery = self._record(entry, name, outcome, duration=now - run.started_mono)
+                transitions, changed = self._record(
+                    entry, name, outcome, duration=now - run.started_mono
+                )
             run.future.cancel()  # stops an async run; a thread finishes on its own
-            self._hub.deliver(*delivery)
+            self._hub.deliver(transitions, changed=changed)
 
     def _observe(self, name: str, outcome: CheckOutcome, *, duration: float | None) -> None:
         with self._lock:
             entry = self._entries.get(name)
             if entry is None:
                 return
-            delivery = self._record(entry, name, outcome, duration=duration)
-        self._hub.deliver(*delivery)
+            transitions, changed = self._record(entry, name, outcome, duration=duration)
+        self._hub.deliver(transitions, changed=changed)
 
     def _record(
         self, entry: _Entry, name: str, outcome: CheckOutcome, *, duration: float | None
@@ -482,7 +484,7 @@ class HealthRegistry:
     def clear_suppression(self, probe: str | None = None) -> int:
         """Close the windows of ``probe`` (or all); return how many were closed."""
         with self._lock:
-            count = self._suppressions.clear(probe)
+            count = self._suppressions.clear(probe, mono=self.clock.monotonic())
         self._hub.deliver([], changed=count > 0)
         return count
 

@@ -25,9 +25,9 @@ from healthwatch.health.serializers import (
     component_json,
     dumps,
     health_json,
+    probe_json,
     report_json,
     verbose_text,
-    verdict_json,
 )
 
 __all__ = ["DetailAccess", "DetailMode", "HealthRoutes", "Request", "Response"]
@@ -176,7 +176,8 @@ class HealthRoutes:
         verdict = report.probes[probe]
         code = 200 if verdict.passed else 503
         if _JSON in accept and "verbose" not in query:
-            return _json(code, {"probe": probe, **verdict_json(verdict, details=details)})
+            body = probe_json(verdict, details=details, limit=PROBE_BODY_LIMIT)
+            return Response(status=code, body=body, content_type=_JSON)
         statuses = {c.name: c for c in report.components}
         if "verbose" in query or not verdict.passed:
             known = exclude & set(self.registry.members(probe)) if exclude else frozenset()

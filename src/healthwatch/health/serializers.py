@@ -21,6 +21,7 @@ __all__ = [
     "component_json",
     "dumps",
     "health_json",
+    "probe_json",
     "report_json",
     "verbose_text",
     "verdict_json",
@@ -93,6 +94,40 @@ def verdict_json(v: ProbeVerdict, *, details: bool) -> dict[str, Any]:
     if details:
         data["reason"] = v.reason
     return data
+
+
+def probe_json(v: ProbeVerdict, *, details: bool, limit: int = 10 * 1024) -> bytes:
+    """One probe's JSON answer, kept under ``limit`` bytes like the verbose text.
+
+    When every member will not fit, the name lists are cut (failing members
+    first), ``members_total`` and ``failing_total`` give the full counts and
+    ``truncated`` is true.
+    """
+    data: dict[str, Any] = {"probe": v.probe, **verdict_json(v, details=details)}
+    body = dumps(data)
+    if len(body) < limit:
+        return body
+    data.update(
+        members=[],
+        failing=[],
+        suppressed=data["suppressed"][:4],
+        members_total=len(v.members),
+        failing_total=len(v.failing),
+        truncated=True,
+    )
+    for window in data["suppressed"]:
+        window["reason"] = _one_line(window["reason"])
+    if details:
+        data["reason"] = _one_line(v.reason)
+    budget = limit - len(dumps(data)) - 64
+    for key, names in (("failing", v.failing), ("members", v.members)):
+        for name in names:
+            cost = len(dumps(name)) + 1
+            if cost > budget:
+                break
+            data[key].append(name)
+            budget -= cost
+    return dumps(data)
 
 
 def report_json(

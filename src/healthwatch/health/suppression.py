@@ -51,13 +51,14 @@ class Suppressions:
             self._windows.setdefault(probe, []).append(window)
         return shown
 
-    def clear(self, probe: str | None = None) -> int:
-        """Close the windows of one probe, or of all probes; return how many were closed."""
+    def clear(self, probe: str | None = None, *, mono: float) -> int:
+        """Close the windows of one probe, or of all probes; return how many were still open."""
         if probe is None:
-            count = sum(len(items) for items in self._windows.values())
+            closed = [w for items in self._windows.values() for w in items]
             self._windows.clear()
-            return count
-        return len(self._windows.pop(probe, []))
+        else:
+            closed = self._windows.pop(probe, [])
+        return sum(1 for w in closed if w.until_mono > mono)
 
     def active(self, probe: str, *, mono: float) -> tuple[SuppressionWindow, ...]:
         """The windows still open for ``probe``, latest-ending first; expired ones are dropped."""

@@ -41,27 +41,35 @@ class LoopWatchdog:
         self._last_beat: float | None = None
         self._handle: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
 
     def beat(self) -> None:
         """Record that the loop ran just now."""
         self._last_beat = self.clock.monotonic()
 
-    def _tick(self) -> None:
-        self.beat()
-        if self._loop is not None and not self._loop.is_closed():
-            self._handle = self._loop.call_later(self.interval, self._tick)
+    def _tick(self, loop: asyncio.AbstractEventLoop) -> None:
+        with self._lock:
+            # A tick queued before detach() (or for a loop since replaced) must not beat:
+            # it would revive a detached watchdog, which would then report a stall.
+            if self._loop is not loop or loop.is_closed():
+                return
+            self.beat()
+            self._handle = loop.call_later(self.interval, self._tick, loop)
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         """Start beating on ``loop`` (callable from any thread)."""
-        self._loop = loop
-        loop.call_soon_threadsafe(self._tick)
+        with self._lock:
+            self._loop = loop
+        loop.call_soon_threadsafe(self._tick, loop)
 
     def detach(self) -> None:
         """Stop beating; the watchdog then reports UNKNOWN."""
-        loop, self._loop = self._loop, None
-        if self._handle is not None and loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._handle.cancel)
-        self._last_beat = None
+        with self._lock:
+            loop, self._loop = self._loop, None
+            handle, self._handle = self._handle, None
+            self._last_beat = None
+        if handle is not None and loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(handle.cancel)
 
     def check(self) -> CheckOutcome:
         """The loop's health from the age of its latest beat."""

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from netkit import Serve
 
 from healthwatch.health.registry import HealthRegistry
 from healthwatch.health.routes import HealthRoutes
 from healthwatch.health.server import HealthServer
+from tests.integration.health.netkit import Serve
 
 
 @pytest.fixture

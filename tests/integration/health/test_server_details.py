@@ -6,14 +6,14 @@ import json
 import socket
 
 import pytest
-from netkit import Serve, fetch
 
 from healthwatch.health.registry import HealthRegistry
 from healthwatch.health.routes import DetailAccess, DetailMode, HealthRoutes
 from healthwatch.health.server import HealthServer
+from tests.integration.health.netkit import Serve, exchange, fetch, split_response
 
-SECRET = "connection refused by 10.1.2.3:5432"  # noqa: S105 - a message, not a password
-TOKEN = "s3cret-token"  # noqa: S105 - a test token
+SECRET = "connection refused by 10.1.2.3:5432"
+TOKEN = "s3cret-token"
 
 
 @pytest.fixture
@@ -94,6 +94,21 @@ def test_wrong_or_malformed_tokens_grant_nothing(
     _assert_withheld(_everything(server, {"Authorization": authorization}))
 
 
+@pytest.mark.parametrize(
+    "value", ["Bearer é€".encode(), b"Bearer \xff\xfe", b"Bearer " + b"t" * 8000]
+)
+def test_odd_authorization_bytes_are_refused_quietly(
+    failing: HealthRegistry, serve: Serve, value: bytes
+) -> None:
+    access = DetailAccess(mode=DetailMode.NEVER, token=TOKEN)
+    server = serve(HealthRoutes(failing, access=access))
+    request = b"GET /readyz?verbose HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+    raw = exchange(server.address, request + b"Authorization: " + value + b"\r\n\r\n")
+    status, _, body = split_response(raw)
+    assert status == 503
+    assert b"[-]cache failed: reason withheld" in body.splitlines()
+
+
 def test_always_shows_details(failing: HealthRegistry, serve: Serve) -> None:
     server = serve(HealthRoutes(failing, access=DetailAccess(mode=DetailMode.ALWAYS)))
     _assert_shown(_everything(server))
@@ -113,9 +128,7 @@ def _local_non_loopback_address() -> str | None:
 @pytest.mark.parametrize(
     ("mode", "shown"), [(DetailMode.LOOPBACK, False), (DetailMode.ALWAYS, True)]
 )
-def test_callers_off_loopback(
-    failing: HealthRegistry, mode: DetailMode, shown: bool
-) -> None:
+def test_callers_off_loopback(failing: HealthRegistry, mode: DetailMode, shown: bool) -> None:
     host = _local_non_loopback_address()
     if host is None:
         pytest.skip("this host has no non-loopback address")

@@ -8,13 +8,13 @@ import socket
 from collections.abc import Callable
 
 import pytest
-from netkit import Serve, connect, exchange, fetch, split_response
 
-from healthwatch.health.groups import LIVENESS
+from healthwatch.health.groups import LIVENESS, READINESS
 from healthwatch.health.registry import HealthRegistry
 from healthwatch.health.routes import HealthRoutes
 from healthwatch.health.server import HealthServer
 from healthwatch.model.errors import ListenError
+from tests.integration.health.netkit import Serve, connect, exchange, fetch, split_response
 
 PROBES = ("/livez", "/healthz", "/readyz", "/startupz")
 
@@ -88,6 +88,21 @@ def _unstarted(reg: HealthRegistry) -> None:
     reg.register("slow-start")
 
 
+def _optional_fails(reg: HealthRegistry) -> None:
+    reg.register("search", required=False)
+    reg.update("search", "unhealthy", "index missing")
+
+
+def _suppressed(reg: HealthRegistry) -> None:
+    _fail(reg)
+    reg.suppress(READINESS, 60, "planned failover")
+
+
+def _standby(reg: HealthRegistry) -> None:
+    _fail(reg)
+    reg.set_standby(True)
+
+
 def _drain(reg: HealthRegistry) -> None:
     reg.drain()
 
@@ -102,10 +117,22 @@ def _stop(reg: HealthRegistry) -> None:
         (None, "ok", {"/livez": 200, "/readyz": 200, "/startupz": 200, "/health": 200}),
         (_degrade, "degraded", {"/livez": 200, "/readyz": 200, "/startupz": 200, "/health": 200}),
         (_fail, "unhealthy", {"/livez": 200, "/readyz": 503, "/startupz": 200, "/health": 503}),
+        (_optional_fails, "degraded", {"/livez": 200, "/readyz": 200, "/health": 200}),
+        (_suppressed, "degraded", {"/livez": 200, "/readyz": 200, "/health": 200}),
+        (_standby, "degraded", {"/livez": 200, "/readyz": 200, "/health": 200}),
         (_drain, "draining", {"/livez": 200, "/readyz": 503, "/startupz": 200, "/health": 503}),
         (_stop, "stopped", {"/livez": 503, "/readyz": 503, "/startupz": 503, "/health": 503}),
     ],
-    ids=["healthy", "degraded", "unhealthy", "draining", "stopped"],
+    ids=[
+        "healthy",
+        "degraded",
+        "unhealthy",
+        "optional-unhealthy",
+        "suppressed",
+        "standby",
+        "draining",
+        "stopped",
+    ],
 )
 def test_status_codes_follow_the_state(
     ready: HealthRegistry,
@@ -221,6 +248,11 @@ def test_port_in_use_raises_listen_error_naming_the_address(ready: HealthRegistr
         server.stop()  # nothing bound: a no-op
 
 
+def _ask_again(conn: http.client.HTTPConnection) -> bytes:
+    conn.request("GET", "/livez")
+    return conn.getresponse().read()
+
+
 def test_stop_closes_the_port_and_open_connections(ready: HealthRegistry) -> None:
     server = HealthServer(HealthRoutes(ready), host="127.0.0.1", port=0)
     server.start()
@@ -231,8 +263,7 @@ def test_stop_closes_the_port_and_open_connections(ready: HealthRegistry) -> Non
         assert conn.getresponse().read() == b"ok\n"
         server.stop()
         with pytest.raises((ConnectionError, http.client.HTTPException)):
-            conn.request("GET", "/livez")
-            conn.getresponse().read()
+            _ask_again(conn)
     finally:
         conn.close()
     with pytest.raises(ConnectionRefusedError):

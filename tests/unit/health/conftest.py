@@ -12,10 +12,10 @@ import threading
 from collections.abc import Callable, Iterator
 
 import pytest
-from health_helpers import TransitionLog
 
 from healthwatch.aio import ManualClock
 from healthwatch.health.registry import HealthRegistry
+from healthwatch.model.health import HealthStatus
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def make_registry(clock: ManualClock) -> Iterator[Callable[..., HealthRegistry]]
             probe_timeout=probe_timeout,
             loop=loop,
             auto_register=auto_register,
-            rng=random.Random(seed),
+            rng=random.Random(seed),  # noqa: S311 - reproducible jitter
         )
         made.append(registry)
         return registry
@@ -60,11 +60,11 @@ def registry(make_registry: Callable[..., HealthRegistry]) -> HealthRegistry:
 
 
 @pytest.fixture
-def transitions(registry: HealthRegistry) -> TransitionLog:
-    """Every transition the registry reports to observers."""
-    log = TransitionLog()
-    registry.add_observer(log)
-    return log
+def transitions(registry: HealthRegistry) -> list[tuple[str, HealthStatus, HealthStatus]]:
+    """Every (name, old, new) transition the registry reports to observers, in order."""
+    seen: list[tuple[str, HealthStatus, HealthStatus]] = []
+    registry.add_observer(lambda name, old, new, _snapshot: seen.append((name, old, new)))
+    return seen
 
 
 @pytest.fixture

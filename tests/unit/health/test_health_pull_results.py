@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -162,7 +162,10 @@ def test_sync_function_returning_an_awaitable_is_awaited(registry: HealthRegistr
     async def inner() -> bool:
         return False
 
-    registry.register("wrapped", lambda: inner(), policy=POLICY)
+    def wrapper() -> Awaitable[bool]:  # a plain function that returns an awaitable
+        return inner()
+
+    registry.register("wrapped", wrapper, policy=POLICY)
     assert registry.status("wrapped").status is HealthStatus.UNHEALTHY
 
 

@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
-from health_helpers import TransitionLog
 
 from healthwatch.aio import ManualClock
 from healthwatch.health.checks import CheckPolicy, CheckRun
@@ -27,17 +26,15 @@ class Gated:
         self.hang = hang
         self.calls = 0
         self.started = threading.Event()
+        self.threads: list[threading.Thread] = []
 
     def __call__(self) -> bool:
         self.calls += 1
+        self.threads.append(threading.current_thread())
         self.started.set()
         if self.hang:
             self.gate.wait()
         return True
-
-
-def _check_thread(name: str) -> threading.Thread:
-    return next(t for t in threading.enumerate() if t.name == f"healthwatch-check-{name}")
 
 
 def test_a_check_past_its_timeout_is_unhealthy(
@@ -140,7 +137,8 @@ def test_late_result_after_a_timeout_is_dropped(
     check = Gated(gate)
     registry.register("db", check, policy=CheckPolicy(timeout=0.02, failure_ttl=10))
     assert registry.status("db").status is HealthStatus.UNHEALTHY
-    thread = _check_thread("db")
+    (thread,) = check.threads
+    assert thread.name == "healthwatch-check-db"
     with caplog.at_level(logging.INFO, logger="healthwatch.health"):
         gate.set()
         thread.join(timeout=5)
@@ -154,12 +152,14 @@ def test_late_result_after_a_timeout_is_dropped(
 
 
 def test_timed_out_check_tells_observers_once(
-    registry: HealthRegistry, transitions: TransitionLog, gate: threading.Event
+    registry: HealthRegistry,
+    transitions: list[tuple[str, HealthStatus, HealthStatus]],
+    gate: threading.Event,
 ) -> None:
     registry.register("db", Gated(gate), policy=CheckPolicy(timeout=0.02, failure_ttl=0))
     registry.status("db")
     registry.status("db")
-    assert transitions.calls == [("db", HealthStatus.UNKNOWN, HealthStatus.UNHEALTHY)]
+    assert transitions == [("db", HealthStatus.UNKNOWN, HealthStatus.UNHEALTHY)]
 
 
 def test_result_is_recorded_even_if_the_thread_callback_is_late(
@@ -184,7 +184,10 @@ def test_result_is_recorded_even_if_the_thread_callback_is_late(
         go.set()  # the check finishes only once the probe waits (its callback is attached)
         return real_wait(fs, timeout=timeout)
 
+    threads: list[threading.Thread] = []
+
     def check() -> bool:
+        threads.append(threading.current_thread())
         return go.wait(timeout=5)
 
     monkeypatch.setattr(registry, "_on_done", late_on_done)
@@ -194,16 +197,11 @@ def test_result_is_recorded_even_if_the_thread_callback_is_late(
         assert registry.status("db").status is HealthStatus.HEALTHY
     finally:
         release.set()
-    _check_thread_join("db")
+    for thread in threads:
+        thread.join(timeout=5)
     snapshot = registry.status("db")
     assert snapshot.status is HealthStatus.HEALTHY
     assert snapshot.consecutive_failures == 0
-
-
-def _check_thread_join(name: str) -> None:
-    for thread in threading.enumerate():
-        if thread.name == f"healthwatch-check-{name}":
-            thread.join(timeout=5)
 
 
 def test_late_result_of_a_deregistered_component_does_not_reach_its_successor(
@@ -217,7 +215,8 @@ def test_late_result_of_a_deregistered_component_does_not_reach_its_successor(
     successor = Gated(threading.Event())
     registry.register("db", successor, policy=CheckPolicy(timeout=30))
     gate.set()  # the old run finishes now, healthy
-    _check_thread_join("db")
+    for thread in old.threads:
+        thread.join(timeout=5)
     snapshot = registry.report(probes=()).component("db")  # reads without running checks
     assert snapshot is not None
     assert snapshot.status is HealthStatus.UNKNOWN

@@ -6,12 +6,11 @@ import logging
 from collections.abc import Callable
 
 import pytest
-from health_helpers import TransitionLog
 
 from healthwatch.aio import ManualClock
 from healthwatch.health.groups import LIVENESS, READINESS, STARTUP
 from healthwatch.health.registry import DEFAULT_GROUPS, HealthRegistry, UnknownComponentError
-from healthwatch.model.health import HealthStatus
+from healthwatch.model.health import ComponentStatus, HealthStatus
 
 
 def test_update_records_status_message_and_metadata(
@@ -125,8 +124,8 @@ def test_stale_push_turns_unknown_after_stale_after(
     make_registry: Callable[..., HealthRegistry], clock: ManualClock
 ) -> None:
     registry = make_registry(stale_after=30.0)
-    log = TransitionLog()
-    registry.add_observer(log)
+    told: list[tuple[str, HealthStatus, HealthStatus, ComponentStatus]] = []
+    registry.add_observer(lambda *args: told.append(args))
     registry.register("queue")
     registry.update("queue", "healthy")
     clock.advance(30.0)
@@ -136,16 +135,16 @@ def test_stale_push_turns_unknown_after_stale_after(
     assert stale.status is HealthStatus.UNKNOWN
     assert "stale" in stale.message
     assert stale.changed_at == clock.time()
-    assert log.calls[-1] == ("queue", HealthStatus.HEALTHY, HealthStatus.UNKNOWN)
-    assert log.snapshots[-1].status is HealthStatus.UNKNOWN
+    assert told[-1][:3] == ("queue", HealthStatus.HEALTHY, HealthStatus.UNKNOWN)
+    assert told[-1][3] == stale
     # Told once only, however often it is read afterwards.
     registry.report()
     clock.advance(100)
     registry.report()
-    assert log.calls.count(("queue", HealthStatus.HEALTHY, HealthStatus.UNKNOWN)) == 1
+    assert [t[:3] for t in told].count(("queue", HealthStatus.HEALTHY, HealthStatus.UNKNOWN)) == 1
     # A fresh push revives it.
     assert registry.update("queue", "healthy").status is HealthStatus.HEALTHY
-    assert log.calls[-1] == ("queue", HealthStatus.UNKNOWN, HealthStatus.HEALTHY)
+    assert told[-1][:3] == ("queue", HealthStatus.UNKNOWN, HealthStatus.HEALTHY)
 
 
 def test_per_component_stale_after_overrides_registry_default(

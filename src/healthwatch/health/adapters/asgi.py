@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import unquote
 
 from healthwatch.health.adapters._paths import encode_path
 from healthwatch.health.routes import HealthRoutes, Request
@@ -62,15 +63,27 @@ class HealthASGI:
 
     @staticmethod
     def _path(scope: Scope) -> str:
-        """The still-encoded path below the mount point (``root_path``)."""
-        raw = scope.get("raw_path")
-        path = raw.decode("latin-1").split("?", 1)[0] if raw else encode_path(scope["path"])
-        root = scope.get("root_path", "")
-        if root:
-            prefix = encode_path(root)
-            if path.startswith(prefix):
-                path = path[len(prefix) :] or "/"
-        return path
+        """The still-encoded path below the mount point (``root_path``).
+
+        The raw path keeps the client's encoding, so it is used when its leading
+        segments spell the mount point (however they were encoded); otherwise the
+        decoded ``path`` below ``root_path`` is encoded again. Segments, not
+        characters, are compared: a root of ``/live`` is not a prefix of ``/livez``.
+        """
+        root = str(scope.get("root_path", "")).rstrip("/")
+        raw: bytes | None = scope.get("raw_path")
+        if raw:
+            path = raw.decode("latin-1").split("?", 1)[0]
+            if not root:
+                return path
+            parts = path.split("/")
+            depth = root.count("/")
+            if unquote("/".join(parts[: depth + 1])) == root:
+                return "/" + "/".join(parts[depth + 1 :])
+        decoded = str(scope["path"])
+        if root and (decoded == root or decoded.startswith(root + "/")):
+            decoded = decoded[len(root) :]
+        return encode_path(decoded or "/")
 
     @staticmethod
     async def _lifespan(receive: Receive, send: Send) -> None:
