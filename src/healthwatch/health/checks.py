@@ -11,7 +11,6 @@ from any thread, and a check that hangs for ever is never started twice
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import inspect
 import threading
@@ -22,6 +21,10 @@ from typing import TypeAlias
 from healthwatch.aio.clock import Clock
 from healthwatch.model.health import HealthStatus
 
+TYPE_CHECKING = False  # asyncio is imported only once an async check runs
+if TYPE_CHECKING:
+    import asyncio
+
 __all__ = [
     "CheckFunc",
     "CheckOutcome",
@@ -30,6 +33,7 @@ __all__ = [
     "LoopThread",
     "interpret",
     "interpret_error",
+    "run_inline",
     "start_run",
 ]
 
@@ -115,11 +119,15 @@ class LoopThread:
     """A private event loop on a daemon thread, for async checks when no loop is given."""
 
     def __init__(self, name: str = "healthwatch-health-loop") -> None:
+        import asyncio  # noqa: PLC0415 - only services with async checks pay for asyncio
+
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
+        import asyncio  # noqa: PLC0415 - loaded by __init__ already
+
         asyncio.set_event_loop(self.loop)
         self.loop.run_forever()
 
@@ -145,10 +153,13 @@ class CheckRun:
     timed_out: bool = False
 
 
-def _call_sync(func: CheckFunc) -> CheckOutcome:
+def run_inline(func: CheckFunc) -> CheckOutcome:
+    """Call a check in this thread and interpret what it did; never raises."""
     try:
         value = func()
         if inspect.isawaitable(value):
+            import asyncio  # noqa: PLC0415 - a sync check that returned an awaitable
+
             value = asyncio.run(_await(value))
         return interpret(value)
     except BaseException as error:  # a check's failure is its result, even SystemExit
@@ -162,6 +173,8 @@ async def _await(value: Awaitable[CheckValue]) -> CheckValue:
 async def _guarded(value: Awaitable[CheckValue]) -> CheckOutcome:
     # Runs as a task of its own under wait_for: a task that lets SystemExit or
     # KeyboardInterrupt escape re-raises it out of the event loop, stopping the loop.
+    import asyncio  # noqa: PLC0415 - running in a loop: asyncio is loaded
+
     try:
         return interpret(await value)
     except asyncio.CancelledError:
@@ -171,6 +184,8 @@ async def _guarded(value: Awaitable[CheckValue]) -> CheckOutcome:
 
 
 async def _call_async(func: CheckFunc, limit: float) -> CheckOutcome:
+    import asyncio  # noqa: PLC0415 - running in a loop: asyncio is loaded
+
     try:
         value = func()
         if inspect.isawaitable(value):
@@ -199,24 +214,23 @@ def start_run(
     clock: Clock,
     loop: Callable[[], asyncio.AbstractEventLoop],
 ) -> CheckRun:
-    """Start one run and return at once (inline checks finish before returning)."""
+    """Start one run in its own thread (sync) or on ``loop()`` (async); return at once."""
     started = clock.monotonic()
     run = CheckRun(
         started_mono=started,
         deadline=started + policy.timeout,
         future=concurrent.futures.Future(),
     )
-    if policy.inline:
-        run.future.set_result(_call_sync(func))
-    elif is_async(func):
-        chained = asyncio.run_coroutine_threadsafe(_call_async(func, policy.timeout), loop())
-        run.future = chained
+    if is_async(func):
+        import asyncio  # noqa: PLC0415 - loop() has loaded it
+
+        run.future = asyncio.run_coroutine_threadsafe(_call_async(func, policy.timeout), loop())
     else:
         future = run.future
 
         def target() -> None:
             if future.set_running_or_notify_cancel():
-                future.set_result(_call_sync(func))
+                future.set_result(run_inline(func))
 
         threading.Thread(target=target, name=f"healthwatch-check-{name}", daemon=True).start()
     return run

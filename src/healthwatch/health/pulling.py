@@ -10,7 +10,6 @@ under the registry's lock.
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +17,10 @@ from dataclasses import dataclass
 from healthwatch.aio.clock import Clock
 from healthwatch.health.checks import CheckFunc, CheckOutcome, CheckPolicy, CheckRun, start_run
 from healthwatch.model.health import HealthStatus
+
+TYPE_CHECKING = False  # asyncio only for types: importing this stays cheap
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["PulledCheck"]
 
@@ -47,7 +50,8 @@ class PulledCheck:
             self.slot = now + rng.uniform(0, self.policy.interval * self.policy.jitter)
             self.next_due = self.slot
 
-    def _due(self, now: float) -> bool:
+    def due(self, now: float) -> bool:
+        """Whether a run (or a fresh result) is due now."""
         due = self.next_due if self.background else self.fresh_until
         return due is None or now >= due
 
@@ -65,6 +69,13 @@ class PulledCheck:
         self.slot = nxt
         self.next_due = nxt + rng.uniform(-spread, spread)
 
+    def claim_inline(self, now: float, rng: random.Random) -> bool:
+        """An inline check: True if it is due, in which case the caller runs it now."""
+        if not self.due(now):
+            return False
+        self._reschedule(now, rng)
+        return True
+
     def poll(
         self,
         now: float,
@@ -78,7 +89,7 @@ class PulledCheck:
         Returns the run to wait for (None if nothing is pending) and an outcome to
         record right away (the hanging case).
         """
-        if not self._due(now):
+        if not self.due(now):
             return (self.run if self.run and not self.run.settled else None), None
         if self.run is not None:
             if not self.run.settled:

@@ -10,26 +10,14 @@ verdicts in it always agree; observers are called after the lock is released.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
-import functools
 import logging
 import random
 import re
-import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass
 
 from healthwatch.aio.clock import Clock, SystemClock
 from healthwatch.health.background import BackgroundChecks
-from healthwatch.health.checks import (
-    CheckFunc,
-    CheckOutcome,
-    CheckPolicy,
-    CheckRun,
-    LoopThread,
-    interpret_error,
-)
+from healthwatch.health.checks import CheckFunc, CheckPolicy
 from healthwatch.health.groups import (
     LIVENESS,
     READINESS,
@@ -41,8 +29,10 @@ from healthwatch.health.groups import (
 )
 from healthwatch.health.observers import Observer, ObserverHub, Transition
 from healthwatch.health.pulling import PulledCheck
+from healthwatch.health.runner import CheckRunner
 from healthwatch.health.state import ComponentState, Thresholds
 from healthwatch.health.suppression import Suppressions
+from healthwatch.health.table import ComponentTable, Entry
 from healthwatch.model.health import (
     ComponentStatus,
     HealthReport,
@@ -51,6 +41,10 @@ from healthwatch.model.health import (
     ProbeVerdict,
     SuppressionWindow,
 )
+
+TYPE_CHECKING = False  # asyncio only for types: importing this stays cheap
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["DEFAULT_GROUPS", "HealthRegistry", "UnknownComponentError"]
 
@@ -63,12 +57,6 @@ _log = logging.getLogger("healthwatch.health")
 
 class UnknownComponentError(KeyError):
     """Raised when a component name is not registered."""
-
-
-@dataclass(slots=True, kw_only=True)
-class _Entry:
-    state: ComponentState
-    pulled: PulledCheck | None = None
 
 
 class HealthRegistry:
@@ -86,14 +74,17 @@ class HealthRegistry:
     ) -> None:
         self.clock: Clock = clock or SystemClock()
         self.stale_after = stale_after
-        self.probe_timeout = probe_timeout
         self.auto_register = auto_register
         self.started_at = self.clock.time()
-        self._loop = loop
-        self._loop_thread: LoopThread | None = None
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
-        self._lock = threading.RLock()
-        self._entries: dict[str, _Entry] = {}
+        self._hub = ObserverHub()
+        self._table = ComponentTable(clock=self.clock, hub=self._hub)
+        self._table.after_record = self._settle_startup
+        self._lock = self._table.lock
+        self._entries = self._table.entries
+        self._runner = CheckRunner(
+            self._table, probe_timeout=probe_timeout, loop=loop, rng=self._rng
+        )
         self._groups: dict[str, ProbeGroup] = {
             LIVENESS: ProbeGroup(name=LIVENESS, unknown_policy=UnknownPolicy.PASS),
             READINESS: ProbeGroup(name=READINESS),
@@ -103,7 +94,6 @@ class HealthRegistry:
         self._started = False
         self._standby = False
         self._suppressions = Suppressions()
-        self._hub = ObserverHub()
         self._background: BackgroundChecks | None = None
 
     # ------------------------------------------------------------ registration
@@ -140,7 +130,7 @@ class HealthRegistry:
         with self._lock:
             if name in self._entries:
                 raise ValueError(f"component {name!r} is already registered")
-            entry = _Entry(state=state)
+            entry = Entry(state=state)
             if check is not None and policy is not None:
                 entry.pulled = PulledCheck(name=name, func=check, policy=policy)
                 entry.pulled.schedule_first(self.clock.monotonic(), self._rng)
@@ -162,10 +152,8 @@ class HealthRegistry:
     def add_group(self, name: str, *, unknown_policy: UnknownPolicy = UnknownPolicy.FAIL) -> None:
         """Declare a named probe group (built-in groups exist already)."""
         with self._lock:
-            if name not in self._groups:
-                self._groups[name] = ProbeGroup(name=name, unknown_policy=unknown_policy)
-            else:
-                self._groups[name].unknown_policy = unknown_policy
+            self._group(name).unknown_policy = unknown_policy
+        self._hub.deliver([], changed=True)
 
     def add_member(self, group: str, name: str, *, required: bool = True) -> None:
         """Put a registered component into a group (or change whether it is required)."""
@@ -173,11 +161,13 @@ class HealthRegistry:
             if name not in self._entries:
                 raise UnknownComponentError(name)
             self._group(group).members[name] = required
+        self._hub.deliver([], changed=True)
 
     def remove_member(self, group: str, name: str) -> None:
         """Take a component out of a group; it stays registered."""
         with self._lock:
-            self._group(group).members.pop(name, None)
+            removed = self._group(group).members.pop(name, None) is not None
+        self._hub.deliver([], changed=removed)
 
     def _group(self, name: str) -> ProbeGroup:
         group = self._groups.get(name)
@@ -243,162 +233,22 @@ class HealthRegistry:
         return snapshot
 
     # ------------------------------------------------------------ pulling
-    def _loop_for_checks(self) -> asyncio.AbstractEventLoop:
-        if self._loop is not None and not self._loop.is_closed():
-            return self._loop
-        with self._lock:
-            if self._loop_thread is None:
-                self._loop_thread = LoopThread()
-            return self._loop_thread.loop
-
-    def _poll(self, names: Iterable[str], *, background: bool) -> list[tuple[str, CheckRun]]:
-        """Start due runs of the named checks; record hung ones. Returns the runs to wait for."""
-        runs: list[tuple[str, CheckRun]] = []
-        started: list[tuple[str, CheckRun]] = []
-        hung: list[tuple[str, CheckOutcome]] = []
-        with self._lock:
-            now = self.clock.monotonic()
-            for name in names:
-                entry = self._entries.get(name)
-                pulled = entry.pulled if entry else None
-                if pulled is None or pulled.background != background:
-                    continue
-                fresh = pulled.run is None
-                run, outcome = pulled.poll(
-                    now, clock=self.clock, loop=self._loop_for_checks, rng=self._rng
-                )
-                if outcome is not None:
-                    hung.append((name, outcome))
-                if run is not None:
-                    if fresh:
-                        started.append((name, run))
-                    runs.append((name, run))
-        # Outside the lock: a run that is done already (inline, or just quick) calls back
-        # at once, in this thread, and observers must never be called under the lock.
-        for name, run in started:
-            run.future.add_done_callback(functools.partial(self._on_done, name, run))
-        for name, outcome in hung:
-            self._observe(name, outcome, duration=None)
-        return runs
-
-    def _on_done(self, name: str, run: CheckRun, _future: object) -> None:
-        self._finished(name, run)
-
-    def _finished(self, name: str, run: CheckRun) -> None:
-        """A run's future completed: record it unless it timed out (or was recorded already).
-
-        Called from the run's done-callback (in whatever thread) and by the probe that
-        waited for it, since ``concurrent.futures`` wakes waiters before it runs callbacks;
-        whichever comes first records the outcome, under the same lock as the settling.
-        """
-        with self._lock:
-            entry = self._entries.get(name)
-            if entry is None or entry.pulled is None:
-                return
-            if not entry.pulled.settle(run, timed_out=False):
-                if entry.pulled.finish(run) and not run.future.cancelled():
-                    _log.info("health check %s finished after its timeout; result dropped", name)
-                return
-            outcome = _outcome_of(run)
-            transitions, changed = self._record(
-                entry, name, outcome, duration=self.clock.monotonic() - run.started_mono
-            )
-        self._hub.deliver(transitions, changed=changed)
-
-    def _expire(self, runs: list[tuple[str, CheckRun]], *, waited_full: bool) -> None:
-        """Settle as failed every run past its deadline (or still running after a full wait)."""
-        now = self.clock.monotonic()
-        for name, run in runs:
-            if run.future.done() or not (waited_full or now >= run.deadline):
-                continue
-            with self._lock:
-                entry = self._entries.get(name)
-                if entry is None or entry.pulled is None or run.future.done():
-                    continue
-                if not entry.pulled.settle(run, timed_out=True):
-                    continue
-                outcome = CheckOutcome(
-                    status=HealthStatus.UNHEALTHY,
-                    message=f"timed out after {entry.pulled.policy.timeout:g}s",
-                )
-                transitions, changed = self._record(
-                    entry, name, outcome, duration=now - run.started_mono
-                )
-            run.future.cancel()  # stops an async run; a thread finishes on its own
-            self._hub.deliver(transitions, changed=changed)
-
-    def _observe(self, name: str, outcome: CheckOutcome, *, duration: float | None) -> None:
-        with self._lock:
-            entry = self._entries.get(name)
-            if entry is None:
-                return
-            transitions, changed = self._record(entry, name, outcome, duration=duration)
-        self._hub.deliver(transitions, changed=changed)
-
-    def _record(
-        self, entry: _Entry, name: str, outcome: CheckOutcome, *, duration: float | None
-    ) -> tuple[list[Transition], bool]:
-        """Under the lock: apply one observation; return what to deliver once it is released."""
-        wall, mono = self.clock.time(), self.clock.monotonic()
-        before = entry.state.observe(
-            outcome.status,
-            outcome.message,
-            outcome.metadata,
-            wall=wall,
-            mono=mono,
-            duration=duration,
-        )
-        if entry.pulled is not None:
-            entry.pulled.cache(outcome.status, mono)
-        transitions: list[Transition] = []
-        if before is not None:
-            snap = entry.state.snapshot()
-            transitions.append(Transition(name, before, snap.status, snap))
-        changed = self._settle_startup()
-        return transitions, changed or bool(transitions)
-
-    def _evaluate(self, names: Iterable[str]) -> None:
-        """Run on-demand checks that are due and wait for them within the probe deadline."""
-        runs = self._poll(names, background=False)
-        if not runs:
-            return
-        check_wait = max(max(run.deadline for _, run in runs) - self.clock.monotonic(), 0.0)
-        wait = min(check_wait, self.probe_timeout)
-        pending = [run.future for _, run in runs if not run.future.done()]
-        if pending and wait > 0:
-            concurrent.futures.wait(pending, timeout=wait)
-        for name, run in runs:
-            if run.future.done():
-                self._finished(name, run)  # do not leave it to a callback that may lag
-        self._expire(runs, waited_full=check_wait <= self.probe_timeout)
+    @property
+    def probe_timeout(self) -> float:
+        """Longest a probe waits for pulled checks before answering with what it has."""
+        return self._runner.probe_timeout
 
     def run_due_checks(self) -> None:
         """Start background checks that are due, time out overdue runs, expire stale pushes.
 
         The background thread calls this; tests call it after moving a manual clock.
         """
-        with self._lock:
-            names = list(self._entries)
-        self._poll(names, background=True)
-        with self._lock:
-            in_flight = [
-                (name, entry.pulled.run)
-                for name, entry in self._entries.items()
-                if entry.pulled is not None and entry.pulled.run is not None
-            ]
-        self._expire([(n, r) for n, r in in_flight if r is not None], waited_full=False)
+        self._runner.run_due()
         self.report(probes=())
 
     def next_due_in(self) -> float | None:
         """Seconds until the next background check is due, or None if there are none."""
-        with self._lock:
-            now = self.clock.monotonic()
-            dues = [
-                e.pulled.next_due
-                for e in self._entries.values()
-                if e.pulled is not None and e.pulled.next_due is not None
-            ]
-        return max(min(dues) - now, 0.0) if dues else None
+        return self._runner.next_due_in()
 
     # ------------------------------------------------------------ lifecycle
     @property
@@ -427,7 +277,9 @@ class HealthRegistry:
         """Under the lock: latch startup once all its required members are up; True if it did."""
         if self._started:
             return False
-        if not self._judge(self._groups[STARTUP], self._statuses(), exclude=()).passed:
+        group = self._groups[STARTUP]
+        statuses = self._table.snapshots(list(group.members))
+        if not self._judge(group, statuses, exclude=()).passed:
             return False
         self._started = True
         if self._lifecycle is Lifecycle.STARTING:
@@ -456,12 +308,10 @@ class HealthRegistry:
     def close(self) -> None:
         """Stop the background thread and the private loop used for async checks, if any."""
         with self._lock:
-            loop_thread, self._loop_thread = self._loop_thread, None
             background, self._background = self._background, None
         if background is not None:
             background.stop()
-        if loop_thread is not None:
-            loop_thread.close()
+        self._runner.close()
 
     # ------------------------------------------------------------ windows, standby, observers
     def suppress(
@@ -469,7 +319,9 @@ class HealthRegistry:
     ) -> SuppressionWindow:
         """Let ``probe`` pass for ``seconds`` whatever its members say (see Suppressions)."""
         with self._lock:
-            self._group(probe)
+            if probe not in self._groups:
+                known = ", ".join(self._groups)
+                raise ValueError(f"no probe group {probe!r} to suppress (groups: {known})")
             window = self._suppressions.add(
                 probe,
                 seconds=seconds,
@@ -509,9 +361,6 @@ class HealthRegistry:
         return self._hub.add_listener(listener)
 
     # ------------------------------------------------------------ reading
-    def _statuses(self) -> dict[str, ComponentStatus]:
-        return {name: entry.state.snapshot() for name, entry in self._entries.items()}
-
     def _judge(
         self,
         group: ProbeGroup,
@@ -545,17 +394,12 @@ class HealthRegistry:
                 wanted = [self._groups[p] for p in probes if p in self._groups]
                 names = list(dict.fromkeys(m for g in wanted for m in g.members))
         names = [n for n in names if n not in exclude]
-        self._evaluate(names)
-        transitions: list[Transition] = []
+        self._runner.evaluate(names)
         with self._lock:
-            wall, mono = self.clock.time(), self.clock.monotonic()
-            for name, entry in self._entries.items():
-                before = entry.state.expire(wall=wall, mono=mono)
-                if before is not None:
-                    snap = entry.state.snapshot()
-                    transitions.append(Transition(name, before, snap.status, snap))
+            wall = self.clock.time()
+            transitions = self._table.expire()
             changed = self._settle_startup()
-            statuses = self._statuses()
+            statuses = self._table.snapshots()
             verdicts = {
                 name: self._judge(group, statuses, exclude=exclude)
                 for name, group in self._groups.items()
@@ -576,29 +420,15 @@ class HealthRegistry:
         """One component's current status, running its check first if it is due."""
         if name not in self:
             raise UnknownComponentError(name)
-        self._evaluate([name])
-        transitions: list[Transition] = []
+        self._runner.evaluate([name])
         with self._lock:
-            entry = self._entries.get(name)
-            if entry is None:
+            if name not in self._entries:
                 raise UnknownComponentError(name)
-            before = entry.state.expire(wall=self.clock.time(), mono=self.clock.monotonic())
-            snapshot = entry.state.snapshot()
-            if before is not None:
-                transitions.append(Transition(name, before, snapshot.status, snapshot))
+            transitions = self._table.expire([name])
+            snapshot = self._entries[name].state.snapshot()
         self._hub.deliver(transitions, changed=bool(transitions))
         return snapshot
 
     def __contains__(self, name: object) -> bool:
         with self._lock:
             return name in self._entries
-
-
-def _outcome_of(run: CheckRun) -> CheckOutcome:
-    """The outcome of a completed run, whatever became of its future."""
-    if run.future.cancelled():
-        return CheckOutcome(status=HealthStatus.UNHEALTHY, message="check run was cancelled")
-    error = run.future.exception()
-    if error is not None:
-        return interpret_error(error)
-    return run.future.result()

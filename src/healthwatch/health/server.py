@@ -103,7 +103,8 @@ class _Handler(BaseHTTPRequestHandler):
         raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:
-        _log.debug("health %s - " + format, self.address_string(), *args)
+        if _log.isEnabledFor(logging.DEBUG):  # called for every request: keep it free when off
+            _log.debug("health %s - " + format, self.address_string(), *args)
 
 
 class _Server(ThreadingHTTPServer):
@@ -232,6 +233,8 @@ class HealthServer:
 
     def start(self) -> None:
         """Bind and start serving; raises :class:`ListenError` naming the address."""
+        if self._server is not None:
+            raise RuntimeError(f"{self.name} listener is already serving on {self.url}")
         try:
             self._server = _Server(
                 (self.host, self.port),

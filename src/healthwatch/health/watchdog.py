@@ -11,7 +11,6 @@ while the loop they watch is stuck.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from dataclasses import dataclass
 
@@ -20,6 +19,10 @@ from healthwatch.health.checks import CheckOutcome, CheckPolicy
 from healthwatch.health.groups import LIVENESS
 from healthwatch.health.registry import HealthRegistry
 from healthwatch.model.health import HealthStatus
+
+TYPE_CHECKING = False  # asyncio only for types: importing this stays cheap
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["WATCHDOG_POLICY", "LoopWatchdog", "ThreadWatchdog", "watch_event_loop"]
 

@@ -122,11 +122,6 @@ def test_watch_unknown_service_streams_service_unknown(ready: HealthRegistry, st
         call.cancel()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=grpc.RpcError,
-    reason="HealthRegistry.add_member/remove_member change verdicts without telling listeners",
-)
 def test_watch_sees_a_membership_change(ready: HealthRegistry, stub: Any) -> None:
     ready.update("cache", "unhealthy", "evicted")
     call = stub.Watch(health_pb2.HealthCheckRequest(service="payments"), timeout=PUSH)

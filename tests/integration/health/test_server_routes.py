@@ -268,3 +268,19 @@ def test_stop_closes_the_port_and_open_connections(ready: HealthRegistry) -> Non
         conn.close()
     with pytest.raises(ConnectionRefusedError):
         fetch(address, "/livez")
+
+
+def test_starting_twice_is_refused_and_a_stopped_server_restarts(ready: HealthRegistry) -> None:
+    server = HealthServer(HealthRoutes(ready), host="127.0.0.1", port=0)
+    server.start()
+    try:
+        with pytest.raises(RuntimeError, match="already serving"):
+            server.start()
+        assert fetch(server.address, "/livez").status == 200
+    finally:
+        server.stop()
+    server.start()  # a stopped listener may serve again
+    try:
+        assert fetch(server.address, "/livez").status == 200
+    finally:
+        server.stop()

@@ -171,7 +171,7 @@ def test_result_is_recorded_even_if_the_thread_callback_is_late(
     callback of the check's thread may lag behind the probe.
     """
     go, release = threading.Event(), threading.Event()
-    original_on_done = registry._on_done
+    original_on_done = registry._runner._on_done
     real_wait = concurrent.futures.wait
 
     def late_on_done(name: str, run: CheckRun, future: object) -> None:
@@ -190,7 +190,7 @@ def test_result_is_recorded_even_if_the_thread_callback_is_late(
         threads.append(threading.current_thread())
         return go.wait(timeout=5)
 
-    monkeypatch.setattr(registry, "_on_done", late_on_done)
+    monkeypatch.setattr(registry._runner, "_on_done", late_on_done)
     monkeypatch.setattr(concurrent.futures, "wait", wait_and_let_the_check_finish)
     registry.register("db", check, policy=CheckPolicy(timeout=1, success_ttl=60))
     try:

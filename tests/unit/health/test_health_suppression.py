@@ -162,3 +162,9 @@ def test_effective_end_is_the_latest_window(durations: list[float]) -> None:
     assert len(active) == len(durations)
     assert active[0].until == max(durations)
     assert windows.active("readiness", mono=max(durations)) == ()
+
+
+def test_suppressing_a_group_that_does_not_exist_is_an_error(failing: HealthRegistry) -> None:
+    with pytest.raises(ValueError, match="no probe group 'readyness'"):
+        failing.suppress("readyness", 60, "typo")
+    assert "readyness" not in failing.groups
