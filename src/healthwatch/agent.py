@@ -25,7 +25,10 @@ from healthwatch._version import __version__
 from healthwatch.aio.clock import Clock, SystemClock
 from healthwatch.aio.sites import AppSite
 from healthwatch.config.agent import AgentConfig
-from healthwatch.exporters.prometheus import FamiliesCollector, metrics_site
+from healthwatch.config.yamlfile import convert
+from healthwatch.detector import PROBLEMS_GROUP, Detector
+from healthwatch.exporters.log import LogExporter
+from healthwatch.exporters.prometheus import FamiliesCollector, ProblemMetrics, metrics_site
 from healthwatch.health.checks import CheckOutcome
 from healthwatch.health.groups import LIVENESS, READINESS, STARTUP
 from healthwatch.health.heartbeat import HeartbeatReporter
@@ -38,6 +41,16 @@ from healthwatch.health.watchdog import WATCHDOG_POLICY, ThreadWatchdog, watch_e
 from healthwatch.metrics import agent_metrics_registry
 from healthwatch.model.errors import ConfigError, HealthwatchError
 from healthwatch.model.health import HealthStatus
+from healthwatch.model.problems import StatusExporter
+from healthwatch.problems.logmonitor.config import (
+    LogMonitorSpec,
+    build_log_monitor,
+    load_npd_system_log_monitor,
+)
+from healthwatch.problems.logmonitor.defaults import default_kernel_monitor
+from healthwatch.problems.logmonitor.kmsg import boot_time_of
+from healthwatch.problems.logmonitor.monitor import LogMonitor
+from healthwatch.problems.logmonitor.specs import LogMonitorConfig
 from healthwatch.web.app import web_app
 
 __all__ = ["RUNTIME_FILE", "Agent"]
@@ -65,6 +78,10 @@ class Agent:
             host=config.health_listen.host,
             port=config.health_listen.port,
         )
+        self.collectors = agent_metrics_registry() if config.metrics_listen else None
+        self.detector: Detector | None = None
+        self.decisions: dict[str, str] = {}
+        """What the agent chose by itself, and why (shown in its component's metadata)."""
         self.metrics: AppSite | None = None
         self.web: AppSite | None = None
         self.heartbeat: HeartbeatReporter | None = None
@@ -96,6 +113,7 @@ class Agent:
             self.threads.watch(self.health_server.thread, name="health-listener")
         background = registry.start_background()
         self.threads.watch(background.thread, name="health-checks")
+        await self._start_problems()
         await self._start_metrics()
         await self._start_web()
         self._start_heartbeat()
@@ -104,7 +122,7 @@ class Agent:
             "agent",
             HealthStatus.HEALTHY,
             "running",
-            {"version": __version__, "config": self.config.source},
+            {"version": __version__, "config": self.config.source, **self.decisions},
         )
         self.started.set()
 
@@ -120,12 +138,66 @@ class Agent:
         self.registry.update(name, HealthStatus.HEALTHY, f"serving on {site.url}")
         return site
 
+    def _log_monitor_configs(self) -> list[LogMonitorConfig]:
+        """Our YAML monitors, node-problem-detector's files, or the embedded default."""
+        config = self.config
+        configs = [load_npd_system_log_monitor(path) for path in config.system_log_monitors]
+        for index, raw in enumerate(config.log_monitors or ()):
+            prefix = f"log_monitors[{index}]"
+            spec = convert(
+                raw, LogMonitorSpec, source=config.source, lines=config.lines, prefix=prefix
+            )
+            configs.append(
+                build_log_monitor(spec, source=config.source, lines=config.lines, prefix=prefix)
+            )
+        if config.log_monitors is None and not config.system_log_monitors:
+            default, why = default_kernel_monitor(config.host_root)
+            self.decisions["kernel_log"] = why
+            if default is None:
+                self.registry.add_group(PROBLEMS_GROUP)
+                self.registry.register("daemon:kernel-monitor", groups=(PROBLEMS_GROUP,))
+                self.registry.update("daemon:kernel-monitor", HealthStatus.DEGRADED, why)
+                _log.warning("kernel monitor off: %s", why)
+            else:
+                configs.append(default)
+                _log.info("kernel monitor on %s: %s", default.path, why)
+        return configs
+
+    async def _start_problems(self) -> None:
+        configs = self._log_monitor_configs()
+        if not configs:
+            return
+        try:
+            boot_time: float | None = boot_time_of(self.config.host_root, self.clock)
+        except HealthwatchError:
+            boot_time = None
+        state = self.config.state_dir / "problems"
+        monitors = [
+            LogMonitor(
+                c,
+                clock=self.clock,
+                host_root=self.config.host_root,
+                state_dir=state,
+                boot_time=boot_time,
+            )
+            for c in configs
+        ]
+        exporters: list[StatusExporter] = [LogExporter()]
+        node = self.config.node_name
+        if self.collectors is not None:
+            exporters.append(ProblemMetrics(self.collectors, node=node))
+        detector = Detector(monitors, exporters, registry=self.registry)
+        await detector.start()  # raises NoDaemonStartedError when no monitor can start
+        self.detector = detector
+        if self.collectors is not None:
+            self.collectors.register(FamiliesCollector(lambda: detector.metric_families(node)))
+
     async def _start_metrics(self) -> None:
         address = self.config.metrics_listen
-        if address is None:
+        collectors = self.collectors
+        if address is None or collectors is None:
             _log.info("metrics listener off; the health listener is unaffected")
             return
-        collectors = agent_metrics_registry()
         collectors.register(
             FamiliesCollector(lambda: health_families(self.registry.report(probes=())))
         )
@@ -218,6 +290,8 @@ class Agent:
                 await asyncio.wait_for(self._stop.wait(), remaining)
         if self.heartbeat is not None:
             self.heartbeat.stop()
+        if self.detector is not None:
+            await self.detector.stop()
         for site in (self.web, self.metrics):
             if site is not None:
                 await site.stop()
@@ -249,6 +323,8 @@ class Agent:
 
     async def _abort(self) -> None:
         """Undo a partial start."""
+        if self.detector is not None:
+            await self.detector.stop()
         for site in (self.web, self.metrics):
             if site is not None:
                 await site.stop()

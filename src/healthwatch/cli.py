@@ -54,14 +54,22 @@ def cli() -> None:
 @click.option("--drain", help="How long to drain on SIGTERM before stopping (default 2s).")
 @click.option("--log-format", type=click.Choice(["text", "json"]), help="Log line format.")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]))
-def run(config_file: str | None, **flags: str | None) -> None:
+@click.option("--host-root", help="Where the host's / is mounted, in a container (default /).")
+@click.option(
+    "--config.system-log-monitor",
+    "system_log_monitor",
+    multiple=True,
+    help="node-problem-detector system-log-monitor JSON file(s), comma-separated or repeated.",
+)
+def run(config_file: str | None, system_log_monitor: tuple[str, ...], **flags: str | None) -> None:
     """Run the agent until SIGTERM or SIGINT."""
     from healthwatch.agent import Agent  # noqa: PLC0415 - only `run` pays for the agent
     from healthwatch.config.agent import load_config  # noqa: PLC0415
     from healthwatch.logs import setup_logging  # noqa: PLC0415
 
+    npd_files = tuple(f for value in system_log_monitor for f in value.split(",") if f)
     try:
-        config = load_config(config_file, overrides=flags)
+        config = load_config(config_file, overrides=flags, system_log_monitors=npd_files)
     except HealthwatchError as error:
         _fail(str(error))
         return
@@ -182,6 +190,32 @@ def validate(files: tuple[str, ...]) -> None:
         else:
             click.echo(f"{file}: ok")
     sys.exit(EXIT_ERROR if failed else 0)
+
+
+@cli.command()
+@click.option(
+    "--config",
+    "configs",
+    multiple=True,
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Rules: our YAML or a node-problem-detector system-log-monitor JSON (repeatable).",
+)
+@click.argument("log")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary for scripts.")
+def replay(configs: tuple[str, ...], log: str, as_json: bool) -> None:
+    """Run rules over LOG (a file, or - for stdin) and print the problems they would raise.
+
+    Exit status: 0 if anything matched, 1 if nothing did, 2 on a usage or config error.
+    """
+    from healthwatch.cli_replay import run_replay  # noqa: PLC0415
+
+    try:
+        matched = run_replay(configs, log, as_json=as_json)
+    except HealthwatchError as error:
+        _fail(str(error))
+        return
+    sys.exit(0 if matched else EXIT_UNHEALTHY)
 
 
 @cli.command()

@@ -51,6 +51,7 @@ class AgentSection(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_o
     drain: Duration = "2s"
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    host_root: str = "/"
 
 
 class HealthSection(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -76,6 +77,8 @@ class ConfigFile(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_onl
     agent: AgentSection = msgspec.field(default_factory=AgentSection)
     health: HealthSection = msgspec.field(default_factory=HealthSection)
     heartbeat: HeartbeatSection | None = None
+    log_monitors: list[dict[str, object]] | None = None
+    """Log monitors in our YAML form; validated by the log monitor's own config loader."""
 
 
 class AgentConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -95,6 +98,13 @@ class AgentConfig(msgspec.Struct, frozen=True, kw_only=True):
     heartbeat: HeartbeatSection | None
     heartbeat_interval: float
     heartbeat_timeout: float
+    host_root: str
+    log_monitors: tuple[dict[str, object], ...] | None
+    """Our YAML log monitors (None: not configured, so the embedded default applies)."""
+    system_log_monitors: tuple[str, ...]
+    """node-problem-detector system-log-monitor JSON files (``--config.system-log-monitor``)."""
+    lines: dict[str, int]
+    """Line of each field path in the config file, for errors found later."""
     source: str
     """Where the settings came from: the file, or ``embedded default``."""
 
@@ -110,6 +120,7 @@ def load_config(
     path: str | None = None,
     *,
     overrides: Mapping[str, str | None] | None = None,
+    system_log_monitors: tuple[str, ...] = (),
 ) -> AgentConfig:
     """Read the file (if any), apply flag ``overrides`` to the ``agent`` section and validate.
 
@@ -164,6 +175,10 @@ def load_config(
         heartbeat_timeout=_parse(
             where, "heartbeat.timeout", lambda: parse_duration(beat.timeout) if beat else 5.0
         ),
+        host_root=agent.host_root,
+        log_monitors=tuple(file.log_monitors) if file.log_monitors is not None else None,
+        system_log_monitors=system_log_monitors,
+        lines=lines,
         source=source,
     )
 

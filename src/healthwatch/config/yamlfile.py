@@ -100,8 +100,19 @@ def _lookup(data: object, path: str) -> tuple[bool, Any]:
     return True, current
 
 
-def convert(data: object, kind: type[T], *, source: str, lines: dict[str, int] | None = None) -> T:
-    """Convert parsed data into ``kind``; errors name source, line, field and value."""
+def convert(
+    data: object,
+    kind: type[T],
+    *,
+    source: str,
+    lines: dict[str, int] | None = None,
+    prefix: str = "",
+) -> T:
+    """Convert parsed data into ``kind``; errors name source, line, field and value.
+
+    ``prefix`` is where ``data`` sits in its file (``log_monitors[2]``), for messages
+    and line numbers.
+    """
     try:
         return msgspec.convert(data, kind, strict=False)
     except msgspec.ValidationError as error:
@@ -111,9 +122,11 @@ def convert(data: object, kind: type[T], *, source: str, lines: dict[str, int] |
             message, _, where = message.rpartition(" - at `$")
             field = where.rstrip("`").lstrip(".")
         lines = lines or {}
+        found, value = _lookup(data, field)
+        if prefix:
+            field = f"{prefix}.{field}" if field else prefix
         line = lines.get(field) or lines.get(field.rpartition(".")[0])
         place = f"{source}:{line}" if line else source
-        found, value = _lookup(data, field)
         shown = f" (got {value!r:.120})" if found and not isinstance(value, dict | list) else ""
         label = f" {field}:" if field else ""
         raise ConfigError(f"{place}:{label} {message}{shown}") from None

@@ -251,7 +251,7 @@ class HealthServer:
             raise ListenError(self.name, self.host, self.port, reason) from error
         self._thread = threading.Thread(
             target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.2},
+            kwargs={"poll_interval": 5.0},  # stop() wakes it: no need to poll often
             name=f"healthwatch-{self.name}-server",
             daemon=True,
         )

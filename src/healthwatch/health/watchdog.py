@@ -33,7 +33,11 @@ WATCHDOG_POLICY = CheckPolicy(inline=True, success_ttl=0, failure_ttl=0, timeout
 class LoopWatchdog:
     """Fails when an asyncio loop has not run for ``stall_after`` seconds."""
 
-    def __init__(self, *, clock: Clock, stall_after: float = 10.0, interval: float = 0.25) -> None:
+    def __init__(
+        self, *, clock: Clock, stall_after: float = 10.0, interval: float | None = None
+    ) -> None:
+        # A beat a second is enough for a limit of seconds; short limits beat 4 times as often.
+        interval = min(1.0, stall_after / 4) if interval is None else interval
         if stall_after <= interval:
             raise ValueError(
                 f"stall_after ({stall_after}s) must exceed the beat interval ({interval}s)"

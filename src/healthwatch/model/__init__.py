@@ -23,7 +23,15 @@ if TYPE_CHECKING:
         SuppressionWindow,
     )
     from healthwatch.model.metrics import MetricFamily, MetricKind, Sample
-    from healthwatch.model.problems import Condition, ConditionStatus, Event, Severity, Status
+    from healthwatch.model.problems import (
+        Condition,
+        ConditionStatus,
+        Event,
+        ProblemDeclaration,
+        Severity,
+        Status,
+        StatusExporter,
+    )
 
 __all__ = [
     "CheckResult",
@@ -42,9 +50,11 @@ __all__ = [
     "Observation",
     "OverallStatus",
     "ProbeVerdict",
+    "ProblemDeclaration",
     "Sample",
     "Severity",
     "Status",
+    "StatusExporter",
     "SuppressionWindow",
 ]
 
@@ -69,6 +79,8 @@ _LAZY = {
     "Event": "problems",
     "Severity": "problems",
     "Status": "problems",
+    "ProblemDeclaration": "problems",
+    "StatusExporter": "problems",
 }
 
 

@@ -8,10 +8,21 @@ Kubernetes events, log lines and webhooks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
+from typing import Protocol, runtime_checkable
 
-__all__ = ["Condition", "ConditionStatus", "Event", "Severity", "Status"]
+__all__ = [
+    "Condition",
+    "ConditionStatus",
+    "Event",
+    "ProblemDeclaration",
+    "Severity",
+    "Status",
+    "StatusExporter",
+]
 
 
 class Severity(StrEnum):
@@ -41,6 +52,8 @@ class Event:
     """Short CamelCase reason (``OOMKilling``, ``TaskHung``)."""
     message: str
     """Human-readable detail, usually the matched log text."""
+    labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Extra detail from the rule (a GPU's bus id, an error code); never free-form text."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,3 +82,30 @@ class Status:
     """Temporary problems seen since the previous status."""
     conditions: tuple[Condition, ...] = ()
     """The daemon's full current set of conditions, changed or not."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProblemDeclaration:
+    """A problem a daemon may report, declared up front so metrics start at zero."""
+
+    reason: str
+    """Reason of the events (and of the condition, for permanent problems)."""
+    condition: str | None = None
+    """Condition type a permanent problem sets; None for temporary problems."""
+    source: str = ""
+    """The daemon that may report it (filled in by the detector when empty)."""
+
+
+@runtime_checkable
+class StatusExporter(Protocol):
+    """Where the detector sends statuses: metrics, node conditions, logs, webhooks."""
+
+    @property
+    def name(self) -> str:
+        """Short name for logs, metrics and the health component (``prometheus``)."""
+
+    def declare(self, declarations: tuple[ProblemDeclaration, ...]) -> None:
+        """Learn every problem that may be reported, before the first status."""
+
+    async def export(self, status: Status) -> None:
+        """Deliver one status; may be slow: the detector gives each exporter its own queue."""
