@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.agent.conftest import AgentProcess, agent_command
+from tests.integration.conftest import AgentProcess, agent_command
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from healthwatch import __version__
-from tests.integration.agent.conftest import AgentProcess
+from tests.integration.conftest import AgentProcess
 
 pytestmark = pytest.mark.slow
 

@@ -38,8 +38,14 @@ def agent_command(*args: str) -> list[str]:
 def start_agent(tmp_path: Path) -> Iterator[object]:
     started: list[AgentProcess] = []
 
-    def start(*args: str, wait: bool = True, env: dict[str, str] | None = None) -> AgentProcess:
-        state = tmp_path / f"state{len(started)}"
+    def start(
+        *args: str,
+        wait: bool = True,
+        env: dict[str, str] | None = None,
+        state_dir: Path | None = None,
+    ) -> AgentProcess:
+        state = state_dir or tmp_path / f"state{len(started)}"
+        (state / "agent.json").unlink(missing_ok=True)
         argv = agent_command(
             "--state-dir",
             str(state),
