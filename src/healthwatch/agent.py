@@ -53,12 +53,31 @@ from healthwatch.problems.logmonitor.monitor import LogMonitor
 from healthwatch.problems.logmonitor.specs import LogMonitorConfig
 from healthwatch.web.app import web_app
 
-__all__ = ["RUNTIME_FILE", "Agent"]
+__all__ = ["RUNTIME_FILE", "Agent", "configured_log_monitors"]
 
 RUNTIME_FILE = "agent.json"
 """Written in the state directory while the agent runs: its pid and listener URLs."""
 
 _log = logging.getLogger("healthwatch.agent")
+
+
+def configured_log_monitors(config: AgentConfig) -> list[LogMonitorConfig]:
+    """The log monitors a config asks for: node-problem-detector files, then our YAML ones.
+
+    Raises :class:`ConfigError` naming the file, line and field of the first problem.
+    """
+    configs = [load_npd_system_log_monitor(path) for path in config.system_log_monitors]
+    for index, raw in enumerate(config.log_monitors or ()):
+        prefix = f"log_monitors[{index}]"
+        spec = convert(raw, LogMonitorSpec, source=config.source, lines=config.lines, prefix=prefix)
+        configs.append(
+            build_log_monitor(spec, source=config.source, lines=config.lines, prefix=prefix)
+        )
+    names = [c.name for c in configs]
+    for name in names:
+        if names.count(name) > 1:
+            raise ConfigError(f"{config.source}: two log monitors are named {name!r}")
+    return configs
 
 
 class Agent:
@@ -78,7 +97,9 @@ class Agent:
             host=config.health_listen.host,
             port=config.health_listen.port,
         )
-        self.collectors = agent_metrics_registry() if config.metrics_listen else None
+        self.collectors = (
+            agent_metrics_registry(node=config.node_name) if config.metrics_listen else None
+        )
         self.detector: Detector | None = None
         self.decisions: dict[str, str] = {}
         """What the agent chose by itself, and why (shown in its component's metadata)."""
@@ -141,15 +162,7 @@ class Agent:
     def _log_monitor_configs(self) -> list[LogMonitorConfig]:
         """Our YAML monitors, node-problem-detector's files, or the embedded default."""
         config = self.config
-        configs = [load_npd_system_log_monitor(path) for path in config.system_log_monitors]
-        for index, raw in enumerate(config.log_monitors or ()):
-            prefix = f"log_monitors[{index}]"
-            spec = convert(
-                raw, LogMonitorSpec, source=config.source, lines=config.lines, prefix=prefix
-            )
-            configs.append(
-                build_log_monitor(spec, source=config.source, lines=config.lines, prefix=prefix)
-            )
+        configs = configured_log_monitors(config)
         if config.log_monitors is None and not config.system_log_monitors:
             default, why = default_kernel_monitor(config.host_root)
             self.decisions["kernel_log"] = why
@@ -199,7 +212,10 @@ class Agent:
             _log.info("metrics listener off; the health listener is unaffected")
             return
         collectors.register(
-            FamiliesCollector(lambda: health_families(self.registry.report(probes=())))
+            FamiliesCollector(
+                lambda: health_families(self.registry.report(probes=())),
+                labels={"node": self.config.node_name},
+            )
         )
         self.metrics = await self._start_optional(
             "metrics-listener", metrics_site(collectors, host=address.host, port=address.port)

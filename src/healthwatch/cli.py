@@ -173,8 +173,16 @@ def status(url: str | None, as_json: bool, timeout: float) -> None:
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def validate(files: tuple[str, ...]) -> None:
-    """Check config files without running anything; every error is printed."""
+    """Check config files without running anything; every error is printed.
+
+    Agent YAML files (with their log monitors) and node-problem-detector
+    system-log-monitor JSON files are recognised by their content.
+    """
+    from healthwatch.agent import configured_log_monitors  # noqa: PLC0415
     from healthwatch.config.agent import load_config  # noqa: PLC0415
+    from healthwatch.problems.logmonitor.config import (  # noqa: PLC0415
+        load_npd_system_log_monitor,
+    )
 
     failed = False
     for file in files:
@@ -183,7 +191,10 @@ def validate(files: tuple[str, ...]) -> None:
             failed = True
             continue
         try:
-            load_config(file)
+            if Path(file).read_bytes()[:4096].lstrip().startswith(b"{"):
+                load_npd_system_log_monitor(file)
+            else:
+                configured_log_monitors(load_config(file))
         except HealthwatchError as error:
             click.echo(str(error), err=True)
             failed = True

@@ -18,7 +18,7 @@ from healthwatch._version import __version__
 __all__ = ["agent_metrics_registry"]
 
 
-def agent_metrics_registry(*, procfs: str = "/proc") -> CollectorRegistry:
+def agent_metrics_registry(*, procfs: str = "/proc", node: str = "") -> CollectorRegistry:
     """A registry with process, platform and GC collectors and the build info gauge."""
     registry = CollectorRegistry(auto_describe=True)
     ProcessCollector(registry=registry, proc=procfs)
@@ -27,8 +27,8 @@ def agent_metrics_registry(*, procfs: str = "/proc") -> CollectorRegistry:
     build = Gauge(
         "healthwatch_build_info",
         "Version of the running healthwatch agent (always 1).",
-        ["version"],
+        ["version", "node"],
         registry=registry,
     )
-    build.labels(version=__version__).set(1)
+    build.labels(version=__version__, node=node).set(1)
     return registry

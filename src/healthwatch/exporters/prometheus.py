@@ -10,7 +10,7 @@ library) through ``prometheus_client``, read from stored results at scrape time.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -31,8 +31,15 @@ __all__ = ["FamiliesCollector", "ProblemMetrics", "metrics_app", "metrics_site"]
 class FamiliesCollector:
     """A ``prometheus_client`` collector over a source of :class:`MetricFamily` values."""
 
-    def __init__(self, source: Callable[[], Iterable[MetricFamily]]) -> None:
+    def __init__(
+        self,
+        source: Callable[[], Iterable[MetricFamily]],
+        *,
+        labels: Mapping[str, str] | None = None,
+    ) -> None:
         self._source = source
+        self._labels = dict(labels or {})
+        """Constant labels added to every sample that lacks them (``node``)."""
 
     def collect(self) -> Iterator[Metric]:
         """Convert each family at scrape time; families of the same name are merged."""
@@ -50,14 +57,17 @@ class FamiliesCollector:
                 )
             )
         for family in merged.values():
-            labels = sorted({name for sample in family.samples for name in sample.labels})
+            labels = sorted(
+                {name for sample in family.samples for name in sample.labels} | set(self._labels)
+            )
             metric: GaugeMetricFamily | CounterMetricFamily
             if family.kind is MetricKind.COUNTER:
                 metric = CounterMetricFamily(family.name, family.help, labels=labels)
             else:
                 metric = GaugeMetricFamily(family.name, family.help, labels=labels)
             for sample in family.samples:
-                metric.add_metric([sample.labels.get(name, "") for name in labels], sample.value)
+                values = {**self._labels, **sample.labels}
+                metric.add_metric([values.get(name, "") for name in labels], sample.value)
             yield metric
 
 

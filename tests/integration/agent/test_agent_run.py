@@ -58,7 +58,8 @@ def test_agent_serves_health_metrics_and_api(start_agent: StartAgent) -> None:
     assert report["probes"]["liveness"]["members"] == ["event-loop", "threads"]
     code, metrics = get(str(agent.urls["metrics"]))
     assert code == 200
-    assert b'healthwatch_probe_passed{probe="readiness"} 1.0' in metrics
+    assert b'healthwatch_probe_passed{node="' in metrics
+    assert b'probe="readiness"} 1.0' in metrics
     assert b"healthwatch_build_info" in metrics and b"process_resident_memory_bytes" in metrics
     code, api = get(f"{agent.urls['web']}/api/v1/health")
     assert code == 200 and json.loads(api)["status"] == "ok"

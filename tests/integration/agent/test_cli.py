@@ -102,3 +102,46 @@ def test_validate_reports_every_error(tmp_path: Path) -> None:
     assert f"{worse}:1" in result.stderr and "invalid YAML" in result.stderr
     assert "none.yaml: no such file" in result.stderr
     assert healthwatch("validate", str(good)).returncode == 0
+
+
+def test_validate_understands_log_monitors_and_npd_files(tmp_path: Path) -> None:
+    npd = tmp_path / "kernel-monitor.json"
+    npd.write_text(
+        json.dumps(
+            {
+                "plugin": "kmsg",
+                "logPath": "/dev/kmsg",
+                "lookback": "5m",
+                "bufferSize": 10,
+                "source": "kernel-monitor",
+                "conditions": [
+                    {
+                        "type": "KernelDeadlock",
+                        "reason": "KernelHasNoDeadlock",
+                        "message": "kernel has no deadlock",
+                    }
+                ],
+                "rules": [
+                    {
+                        "type": "permanent",
+                        "condition": "KernelDeadlock",
+                        "reason": "DockerHung",
+                        "pattern": "task docker:\\w+ blocked for more than \\w+ seconds\\.",
+                    }
+                ],
+            }
+        )
+    )
+    bad_npd = tmp_path / "bad.json"
+    bad_npd.write_text(
+        '{"plugin": "kmsg", "rules": [{"type": "temporary", "reason": "R", "pattern": "a(b"}]}'
+    )
+    yaml_ok = tmp_path / "agent.yaml"
+    yaml_ok.write_text("log_monitors:\n  - {name: k, source: kmsg, packs: [kernel, nvidia-xid]}\n")
+    yaml_bad = tmp_path / "bad.yaml"
+    yaml_bad.write_text("log_monitors:\n  - {name: k, source: kmsg, packs: [no-such-pack]}\n")
+    result = healthwatch("validate", str(npd), str(bad_npd), str(yaml_ok), str(yaml_bad))
+    assert result.returncode == 2
+    assert f"{npd}: ok" in result.stdout and f"{yaml_ok}: ok" in result.stdout
+    assert "rules[0].pattern" in result.stderr and str(bad_npd) in result.stderr
+    assert "log_monitors[0].packs[0]" in result.stderr and "no-such-pack" in result.stderr

@@ -149,7 +149,12 @@ class JournaldSource:
         """Yield the entries journalctl prints, restarting it when it exits."""
         if self._proc is None:
             raise HealthwatchError(f"{self.name}: batches() called before open()")
+        task = asyncio.current_task()
         while not self._closed:
+            # A cancellation that arrived as a timeout fired can be swallowed by the timeout
+            # (Python 3.11); a pending one must still end the loop, or cancel() never returns.
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError
             proc = self._running()
             if proc is None:
                 await self._restart()
