@@ -42,6 +42,7 @@ from healthwatch.metrics import agent_metrics_registry
 from healthwatch.model.errors import ConfigError, HealthwatchError
 from healthwatch.model.health import HealthStatus
 from healthwatch.model.problems import StatusExporter
+from healthwatch.problems.base import DaemonKinds
 from healthwatch.problems.logmonitor.config import (
     LogMonitorSpec,
     build_log_monitor,
@@ -49,7 +50,6 @@ from healthwatch.problems.logmonitor.config import (
 )
 from healthwatch.problems.logmonitor.defaults import default_kernel_monitor
 from healthwatch.problems.logmonitor.kmsg import boot_time_of
-from healthwatch.problems.logmonitor.monitor import LogMonitor
 from healthwatch.problems.logmonitor.specs import LogMonitorConfig
 from healthwatch.web.app import web_app
 
@@ -83,8 +83,16 @@ def configured_log_monitors(config: AgentConfig) -> list[LogMonitorConfig]:
 class Agent:
     """One running healthwatch agent."""
 
-    def __init__(self, config: AgentConfig, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        config: AgentConfig,
+        *,
+        clock: Clock | None = None,
+        kinds: DaemonKinds | None = None,
+    ) -> None:
         self.config = config
+        self.kinds = kinds or DaemonKinds()
+        """Problem daemon kinds: the built-ins, then the entry-point group's."""
         self.clock = clock or SystemClock()
         self.info = ServiceInfo(
             service="healthwatch", instance=config.node_name, version=__version__
@@ -185,9 +193,10 @@ class Agent:
         except HealthwatchError:
             boot_time = None
         state = self.config.state_dir / "problems"
+        make = self.kinds.factory("logmonitor")
         monitors = [
-            LogMonitor(
-                c,
+            make(
+                config=c,
                 clock=self.clock,
                 host_root=self.config.host_root,
                 state_dir=state,

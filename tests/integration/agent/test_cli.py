@@ -145,3 +145,60 @@ def test_validate_understands_log_monitors_and_npd_files(tmp_path: Path) -> None
     assert f"{npd}: ok" in result.stdout and f"{yaml_ok}: ok" in result.stdout
     assert "rules[0].pattern" in result.stderr and str(bad_npd) in result.stderr
     assert "log_monitors[0].packs[0]" in result.stderr and "no-such-pack" in result.stderr
+
+
+def test_replay_prints_matches_with_line_numbers_and_json(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "log_monitors:\n  - name: app\n    source: file\n    path: /unused\n"
+        "    conditions: [{type: DiskBroken, reason: DiskIsFine, message: fine}]\n"
+        "    rules:\n      - {type: temporary, reason: Boom, pattern: 'BOOM \\d+'}\n"
+        "      - {type: permanent, condition: DiskBroken, reason: DiskFailed, "
+        "pattern: 'disk failed.*'}\n"
+    )
+    log = tmp_path / "app.log"
+    log.write_text("quiet\nBOOM 1\nthe disk failed today\nBOOM 2\nquiet\n")
+    result = healthwatch("replay", "--config", str(rules), str(log))
+    assert result.returncode == 0
+    assert f"{log}:2: app: temporary Boom: BOOM 1" in result.stdout
+    assert f"{log}:3: app: permanent DiskFailed" in result.stdout
+    assert "5 lines, 3 matches" in result.stderr
+    data = json.loads(healthwatch("replay", "--config", str(rules), str(log), "--json").stdout)
+    assert data["lines"] == 5
+    assert data["problems"] == {"Boom": 2, "DiskFailed": 1}
+    assert data["conditions"]["DiskBroken"] == {"status": "True", "reason": "DiskFailed"}
+    assert [m["line"] for m in data["matches"]] == [2, 3, 4]
+
+
+def test_replay_reads_stdin_and_exits_1_when_nothing_matches(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("log_monitors:\n  - {name: k, source: kmsg, packs: [kernel]}\n")
+    quiet = subprocess.run(
+        [sys.executable, "-m", "healthwatch", "replay", "--config", str(rules), "-"],
+        input="nothing to see\n",
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert quiet.returncode == 1 and "1 lines, 0 matches" in quiet.stderr
+    oom = subprocess.run(
+        [sys.executable, "-m", "healthwatch", "replay", "--config", str(rules), "-", "--json"],
+        input="Out of memory: Killed process 123 (java) total-vm:10kB, anon-rss:1kB, "
+        "file-rss:0kB, shmem-rss:0kB\n",
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert oom.returncode == 0
+    assert json.loads(oom.stdout)["problems"]["OOMKilling"] == 1
+
+
+def test_replay_errors_name_the_file(tmp_path: Path) -> None:
+    missing = healthwatch("replay", "--config", str(tmp_path / "none.json"), "-")
+    assert missing.returncode == 2 and "none.json: no such file" in missing.stderr
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("log_monitors:\n  - {name: k, source: kmsg, packs: [kernel]}\n")
+    unreadable = healthwatch("replay", "--config", str(rules), str(tmp_path / "no.log"))
+    assert unreadable.returncode == 2 and "no.log: cannot read" in unreadable.stderr
