@@ -17,7 +17,7 @@ import yaml
 
 from healthwatch.model.errors import ConfigError
 
-__all__ = ["MAX_CONFIG_BYTES", "convert", "load_yaml"]
+__all__ = ["MAX_CONFIG_BYTES", "convert", "load_yaml", "read_config_text"]
 
 T = TypeVar("T")
 MAX_CONFIG_BYTES = 8 * 1024 * 1024
@@ -53,20 +53,26 @@ def _walk(root: yaml.Node, lines: dict[str, int], *, source: str) -> None:
             stack.extend((item, f"{path}[{i}]") for i, item in enumerate(node.value))
 
 
-def load_yaml(path: str | os.PathLike[str]) -> tuple[object, dict[str, int]]:
-    """Parse a YAML file; return the data and the line of each field path."""
+def read_config_text(path: str | os.PathLike[str]) -> str:
+    """A config file's text; ConfigError if it is unreadable, too big or not UTF-8."""
     file = Path(path)
     try:
         size = file.stat().st_size
         if size > MAX_CONFIG_BYTES:
             raise ConfigError(f"{file}: file is {size} bytes; the limit is {MAX_CONFIG_BYTES}")
-        text = file.read_text(encoding="utf-8")
+        return file.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
         raise ConfigError(
             f"{file}: not UTF-8 text ({error.reason} at byte {error.start})"
         ) from None
     except OSError as error:
         raise ConfigError(f"{file}: cannot read: {error.strerror or error}") from None
+
+
+def load_yaml(path: str | os.PathLike[str]) -> tuple[object, dict[str, int]]:
+    """Parse a YAML file; return the data and the line of each field path."""
+    file = Path(path)
+    text = read_config_text(file)
     try:
         node = yaml.compose(text, Loader=_Loader)
         lines: dict[str, int] = {}

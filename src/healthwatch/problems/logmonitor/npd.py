@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from healthwatch.config.yamlfile import MAX_CONFIG_BYTES
+from healthwatch.config.yamlfile import read_config_text
 from healthwatch.model.errors import ConfigError
 from healthwatch.problems.logmonitor.gotime import (
     TimestampParser,
@@ -108,18 +108,7 @@ class NpdMonitor:
 
 def read_text(path: str | Path) -> str:
     """The file's text; ConfigError if it is unreadable, too big or not UTF-8."""
-    file = Path(path)
-    try:
-        size = file.stat().st_size
-        if size > MAX_CONFIG_BYTES:
-            raise ConfigError(f"{file}: file is {size} bytes; the limit is {MAX_CONFIG_BYTES}")
-        return file.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise ConfigError(
-            f"{file}: not UTF-8 text ({error.reason} at byte {error.start})"
-        ) from None
-    except OSError as error:
-        raise ConfigError(f"{file}: cannot read: {error.strerror or error}") from None
+    return read_config_text(path)
 
 
 def _no_constant(name: str) -> Any:
