@@ -30,7 +30,7 @@ _PROGRESS_FROM = 8 * 1024 * 1024
 def _load(paths: tuple[str, ...]) -> list[LogMonitorConfig]:
     configs: list[LogMonitorConfig] = []
     for path in paths:
-        if not os.path.isfile(path):
+        if not os.path.exists(path) or os.path.isdir(path):
             raise ConfigError(f"{path}: no such file")
         configs += load_any(path)
     return configs

@@ -225,6 +225,11 @@ class LogMonitor:
             if self.on_match is not None:
                 self.on_match(None if first_lineno is None else first_lineno + index, match)
             rule = match.rule
+            message = (
+                f"{match.message}; suggested action: {rule.action}"
+                if rule.action
+                else match.message
+            )
             change: Transition | None = None
             if rule.kind == "temporary":
                 events.append(
@@ -232,7 +237,7 @@ class LogMonitor:
                         severity=Severity(rule.severity),
                         timestamp=at,
                         reason=rule.reason,
-                        message=match.message,
+                        message=message,
                         labels=match.labels,
                     )
                 )
@@ -240,7 +245,7 @@ class LogMonitor:
                 change = self._book.set_true(
                     rule.condition,
                     reason=rule.reason,
-                    message=match.message,
+                    message=message,
                     at=at,
                     clear_after=rule.clear_after,
                 )
