@@ -244,3 +244,60 @@ def test_a_monitor_that_cannot_start_degrades_and_none_starting_is_fatal(
     _, err = dead.process.communicate(timeout=30)
     assert dead.process.returncode == 2
     assert "no problem daemon could start" in err and "/nonexistent/kmsg" in err
+
+
+def test_npd_files_through_the_npd_flag(start_agent: StartAgent, tmp_path: Path) -> None:
+    log = tmp_path / "kern.log"
+    log.write_text("")
+    npd = tmp_path / "kernel-monitor-filelog.json"
+    npd.write_text(
+        json.dumps(
+            {
+                "plugin": "filelog",
+                "pluginConfig": {
+                    "timestamp": "^.{15}",
+                    "message": "kernel: \\[.*\\] (.*)",
+                    "timestampFormat": "Jan _2 15:04:05",
+                },
+                "logPath": str(log),
+                "lookback": "5m",
+                "bufferSize": 10,
+                "source": "kernel-monitor",
+                "conditions": [
+                    {
+                        "type": "KernelDeadlock",
+                        "reason": "KernelHasNoDeadlock",
+                        "message": "kernel has no deadlock",
+                    }
+                ],
+                "rules": [
+                    {
+                        "type": "temporary",
+                        "reason": "OOMKilling",
+                        "pattern": "Killed process \\d+ (.+) total-vm:\\d+kB, anon-rss:\\d+kB, "
+                        "file-rss:\\d+kB.*",
+                    },
+                    {
+                        "type": "permanent",
+                        "condition": "KernelDeadlock",
+                        "reason": "DockerHung",
+                        "pattern": "task docker:\\w+ blocked for more than \\w+ seconds\\.",
+                    },
+                ],
+            }
+        )
+    )
+    agent = start_agent(f"--config.system-log-monitor={npd}")
+    stamp = time.strftime("%b %e %H:%M:%S")
+    write(
+        log,
+        f"{stamp} node kernel: [  1.000000] Killed process 42 (java) total-vm:1kB, "
+        "anon-rss:1kB, file-rss:0kB\n"
+        f"{stamp} node kernel: [  2.000000] task docker:123 blocked for more than "
+        "120 seconds.\n",
+    )
+    eventually(lambda: metric(agent, "problem_counter", reason="OOMKilling") == 1)
+    eventually(
+        lambda: metric(agent, "problem_gauge", type="KernelDeadlock", reason="DockerHung") == 1
+    )
+    assert health(agent)["components"]["daemon:kernel-monitor"]["status"] == "healthy"
