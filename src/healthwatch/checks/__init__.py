@@ -1,0 +1,8 @@
+"""Synthetic checks: probes run on a schedule whose results are judged by conditions.
+
+So far this package holds the foundations: the conditions language
+(``status == 200``, ``latency < 300ms``), a small, safe expression language compiled
+once at load time (:mod:`healthwatch.checks.expressions`), and the one scheduler for
+every check (:mod:`healthwatch.checks.scheduler`). Runners, the check spec and the
+agent wiring come next.
+"""
