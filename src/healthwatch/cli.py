@@ -75,6 +75,10 @@ def run(config_file: str | None, system_log_monitor: tuple[str, ...], **flags: s
         return
     setup_logging(level=config.log_level, fmt=config.log_format)
 
+    origin = config.source
+    if config.system_log_monitors:
+        origin += f" + {len(config.system_log_monitors)} node-problem-detector file(s)"
+
     async def main() -> int:
         agent = Agent(config)
         running = asyncio.ensure_future(agent.run())
@@ -84,7 +88,7 @@ def run(config_file: str | None, system_log_monitor: tuple[str, ...], **flags: s
         if not running.done():
             urls = agent.urls()
             click.echo(
-                f"healthwatch {__version__} on {config.node_name} ({config.source}): "
+                f"healthwatch {__version__} on {config.node_name} ({origin}): "
                 + ", ".join(f"{k} {v or 'off'}" for k, v in urls.items()),
                 err=False,
             )
