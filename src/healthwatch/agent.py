@@ -22,8 +22,10 @@ import signal
 from pathlib import Path
 
 from healthwatch._version import __version__
+from healthwatch.agent_checks import start_checks
 from healthwatch.aio.clock import Clock, SystemClock
 from healthwatch.aio.sites import AppSite
+from healthwatch.checks.service import CheckService
 from healthwatch.config.agent import AgentConfig
 from healthwatch.config.yamlfile import convert
 from healthwatch.detector import PROBLEMS_GROUP, Detector
@@ -51,7 +53,9 @@ from healthwatch.problems.logmonitor.config import (
 from healthwatch.problems.logmonitor.defaults import default_kernel_monitor
 from healthwatch.problems.logmonitor.kmsg import boot_time_of
 from healthwatch.problems.logmonitor.specs import LogMonitorConfig
+from healthwatch.store.history import HistoryStore
 from healthwatch.web.app import web_app
+from healthwatch.web.checks import add_check_routes
 
 __all__ = ["RUNTIME_FILE", "Agent", "configured_log_monitors"]
 
@@ -109,6 +113,8 @@ class Agent:
             agent_metrics_registry(node=config.node_name) if config.metrics_listen else None
         )
         self.detector: Detector | None = None
+        self.checks: CheckService | None = None
+        self.history: HistoryStore | None = None
         self.decisions: dict[str, str] = {}
         """What the agent chose by itself, and why (shown in its component's metadata)."""
         self.metrics: AppSite | None = None
@@ -143,6 +149,9 @@ class Agent:
         background = registry.start_background()
         self.threads.watch(background.thread, name="health-checks")
         await self._start_problems()
+        self.checks, self.history = await start_checks(
+            self.config, registry=registry, clock=self.clock, health_url=self.health_server.url
+        )
         await self._start_metrics()
         await self._start_web()
         self._start_heartbeat()
@@ -226,6 +235,11 @@ class Agent:
                 labels={"node": self.config.node_name},
             )
         )
+        checks = self.checks
+        if checks is not None:
+            collectors.register(
+                FamiliesCollector(lambda: checks.metric_families(self.config.node_name))
+            )
         self.metrics = await self._start_optional(
             "metrics-listener", metrics_site(collectors, host=address.host, port=address.port)
         )
@@ -235,6 +249,8 @@ class Agent:
         if address is None:
             return
         app = web_app(self.registry, access=self.access, info=self.info)
+        if self.checks is not None:
+            add_check_routes(app, self.checks, node=self.config.node_name, history=self.history)
         self.web = await self._start_optional(
             "web-listener", AppSite(app, name="web", host=address.host, port=address.port)
         )
@@ -317,6 +333,7 @@ class Agent:
             self.heartbeat.stop()
         if self.detector is not None:
             await self.detector.stop()
+        await self._stop_checks()
         for site in (self.web, self.metrics):
             if site is not None:
                 await site.stop()
@@ -346,10 +363,17 @@ class Agent:
             await self.shutdown()
         return 0
 
+    async def _stop_checks(self) -> None:
+        if self.checks is not None:
+            await self.checks.stop()
+        if self.history is not None:
+            await self.history.close()
+
     async def _abort(self) -> None:
         """Undo a partial start."""
         if self.detector is not None:
             await self.detector.stop()
+        await self._stop_checks()
         for site in (self.web, self.metrics):
             if site is not None:
                 await site.stop()

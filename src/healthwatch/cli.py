@@ -179,10 +179,11 @@ def status(url: str | None, as_json: bool, timeout: float) -> None:
 def validate(files: tuple[str, ...]) -> None:
     """Check config files without running anything; every error is printed.
 
-    Agent YAML files (with their log monitors) and node-problem-detector
+    Agent YAML files (with their log monitors and checks) and node-problem-detector
     system-log-monitor JSON files are recognised by their content.
     """
     from healthwatch.agent import configured_log_monitors  # noqa: PLC0415
+    from healthwatch.agent_checks import configured_checks  # noqa: PLC0415
     from healthwatch.config.agent import load_config  # noqa: PLC0415
     from healthwatch.problems.logmonitor.config import (  # noqa: PLC0415
         load_npd_system_log_monitor,
@@ -198,7 +199,9 @@ def validate(files: tuple[str, ...]) -> None:
             if Path(file).read_bytes()[:4096].lstrip().startswith(b"{"):
                 load_npd_system_log_monitor(file)
             else:
-                configured_log_monitors(load_config(file))
+                config = load_config(file)
+                configured_log_monitors(config)
+                configured_checks(config)
         except HealthwatchError as error:
             click.echo(str(error), err=True)
             failed = True

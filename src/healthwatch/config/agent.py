@@ -79,6 +79,8 @@ class ConfigFile(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_onl
     heartbeat: HeartbeatSection | None = None
     log_monitors: list[dict[str, object]] | None = None
     """Log monitors in our YAML form; validated by the log monitor's own config loader."""
+    checks: list[dict[str, object]] | None = None
+    """Synthetic checks; validated by the checks' own spec loader."""
 
 
 class AgentConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -103,6 +105,8 @@ class AgentConfig(msgspec.Struct, frozen=True, kw_only=True):
     """Our YAML log monitors (None: not configured, so the embedded default applies)."""
     system_log_monitors: tuple[str, ...]
     """node-problem-detector system-log-monitor JSON files (``--config.system-log-monitor``)."""
+    checks: tuple[dict[str, object], ...] | None
+    """Synthetic checks (None: not configured, so the embedded self check applies)."""
     lines: dict[str, int]
     """Line of each field path in the config file, for errors found later."""
     source: str
@@ -178,6 +182,7 @@ def load_config(
         host_root=agent.host_root,
         log_monitors=tuple(file.log_monitors) if file.log_monitors is not None else None,
         system_log_monitors=system_log_monitors,
+        checks=tuple(file.checks) if file.checks is not None else None,
         lines=lines,
         source=source,
     )

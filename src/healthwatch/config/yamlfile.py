@@ -95,7 +95,10 @@ def _lookup(data: object, path: str) -> tuple[bool, Any]:
         if not part:
             continue
         if part.startswith("["):
-            index = int(part[1:-1])
+            inner = part[1:-1]
+            if not inner.isdigit():  # msgspec's "[...]" for a mapping's value
+                return False, None
+            index = int(inner)
             if not isinstance(current, list) or index >= len(current):
                 return False, None
             current = current[index]
@@ -126,7 +129,8 @@ def convert(
         field = ""
         if " - at `$" in message:
             message, _, where = message.rpartition(" - at `$")
-            field = where.rstrip("`").lstrip(".")
+            # msgspec writes a mapping's value as "[...]": name the mapping itself.
+            field = where.rstrip("`").lstrip(".").replace("[...]", "")
         lines = lines or {}
         found, value = _lookup(data, field)
         if prefix:

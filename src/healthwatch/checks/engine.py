@@ -1,0 +1,94 @@
+"""Running one synthetic check once: attempts, retries, conditions, one :class:`CheckResult`.
+
+The runners only observe (a :class:`~healthwatch.checks.runners.base.Probe`);
+this module decides. A run makes up to ``1 + retries`` attempts, stopping at
+the first that passes; an attempt passes when the runner reached its target
+and every condition holds. The result names each failed condition with the
+value observed, and :func:`run_check` never raises, so one broken check can
+never take the scheduler down. :class:`CheckState` (from :mod:`.state`) turns
+the stream of results into firing and resolved transitions.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import aiohttp
+
+from healthwatch.aio.clock import Clock
+from healthwatch.checks.runners.base import Probe
+from healthwatch.checks.runners.exec import ExecTarget, run_exec
+from healthwatch.checks.runners.http import HttpTarget, run_http
+from healthwatch.checks.runners.tcp import TcpTarget, run_tcp
+from healthwatch.checks.runners.tls import TlsTarget, run_tls
+from healthwatch.checks.spec import CheckSpec
+from healthwatch.checks.state import CheckState, Transition
+from healthwatch.model.checks import CheckResult, Observation
+
+__all__ = ["CheckState", "Transition", "run_check"]
+
+
+async def _probe(spec: CheckSpec, session: aiohttp.ClientSession | None) -> Probe:
+    target = spec.target
+    if isinstance(target, HttpTarget):
+        return await run_http(target, timeout=spec.timeout, session=session)
+    if isinstance(target, TcpTarget):
+        return await run_tcp(target, timeout=spec.timeout)
+    if isinstance(target, TlsTarget):
+        return await run_tls(target, timeout=spec.timeout)
+    if isinstance(target, ExecTarget):
+        return await run_exec(target, timeout=spec.timeout)
+    raise TypeError(f"no runner for {type(target).__name__}")
+
+
+async def _attempt(
+    spec: CheckSpec, session: aiohttp.ClientSession | None
+) -> tuple[bool, list[str], tuple[Observation, ...]]:
+    """One attempt: whether it passed, why not, and the conditions as observed."""
+    try:
+        probe = await _probe(spec, session)
+    except Exception as error:  # a runner bug fails the check, never the scheduler
+        return False, [f"{spec.kind} runner failed: {type(error).__name__}: {error}"], ()
+    observations = tuple(condition.evaluate(probe.context) for condition in spec.conditions)
+    ok = probe.reached and all(observation.ok for observation in observations)
+    if ok:
+        return True, [], observations
+    errors = [probe.error] if probe.error else []
+    if not probe.reached and not probe.error:
+        errors.append(f"{spec.kind} target not reached")
+    errors += [f"{o.condition} (observed {o.observed})" for o in observations if not o.ok]
+    return False, errors, observations
+
+
+async def run_check(
+    spec: CheckSpec,
+    *,
+    clock: Clock,
+    run_id: str | None = None,
+    session: aiohttp.ClientSession | None = None,
+) -> CheckResult:
+    """Run ``spec`` once (with its retries); never raises except on cancellation.
+
+    ``session`` is shared by HTTP checks for connection reuse; without one each
+    attempt makes its own.
+    """
+    started_at = clock.time()
+    start = clock.monotonic()
+    ok, errors = False, [f"{spec.kind} check made no attempt"]
+    observations: tuple[Observation, ...] = ()
+    attempts = 0
+    for _ in range(1 + spec.retries):
+        attempts += 1
+        ok, errors, observations = await _attempt(spec, session)
+        if ok:
+            break
+    return CheckResult(
+        check_id=spec.id,
+        run_id=run_id or uuid.uuid4().hex,
+        ok=ok,
+        errors=tuple(errors),
+        started_at=started_at,
+        duration=max(0.0, clock.monotonic() - start),
+        observations=observations,
+        attempts=attempts,
+    )
