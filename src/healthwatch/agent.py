@@ -22,7 +22,7 @@ import signal
 from pathlib import Path
 
 from healthwatch._version import __version__
-from healthwatch.agent_checks import start_checks
+from healthwatch.agent_checks import open_checks
 from healthwatch.aio.clock import Clock, SystemClock
 from healthwatch.aio.sites import AppSite
 from healthwatch.checks.service import CheckService
@@ -56,6 +56,7 @@ from healthwatch.problems.logmonitor.specs import LogMonitorConfig
 from healthwatch.store.history import HistoryStore
 from healthwatch.web.app import web_app
 from healthwatch.web.checks import add_check_routes
+from healthwatch.web.reports import add_report_routes
 
 __all__ = ["RUNTIME_FILE", "Agent", "configured_log_monitors"]
 
@@ -149,11 +150,13 @@ class Agent:
         background = registry.start_background()
         self.threads.watch(background.thread, name="health-checks")
         await self._start_problems()
-        self.checks, self.history = await start_checks(
+        self.checks, self.history = await open_checks(
             self.config, registry=registry, clock=self.clock, health_url=self.health_server.url
         )
         await self._start_metrics()
         await self._start_web()
+        self.checks.reporting_url = self.web.url if self.web else None
+        await self.checks.start()
         self._start_heartbeat()
         self._write_runtime_file()
         registry.update(
@@ -251,6 +254,7 @@ class Agent:
         app = web_app(self.registry, access=self.access, info=self.info)
         if self.checks is not None:
             add_check_routes(app, self.checks, node=self.config.node_name, history=self.history)
+            add_report_routes(app, self.checks.runs)
         self.web = await self._start_optional(
             "web-listener", AppSite(app, name="web", host=address.host, port=address.port)
         )

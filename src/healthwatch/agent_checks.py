@@ -21,7 +21,7 @@ from healthwatch.model.errors import HealthwatchError
 from healthwatch.model.health import HealthStatus
 from healthwatch.store.history import HistoryStore
 
-__all__ = ["CHECKS_GROUP", "configured_checks", "start_checks"]
+__all__ = ["CHECKS_GROUP", "configured_checks", "open_checks"]
 
 CHECKS_GROUP = "checks"
 _INLINE = CheckPolicy(inline=True, success_ttl=0, failure_ttl=0)
@@ -61,10 +61,14 @@ def _kind_health(service: CheckService, kind: str) -> CheckOutcome:
     return CheckOutcome(status=HealthStatus.HEALTHY, message=message)
 
 
-async def start_checks(
+async def open_checks(
     config: AgentConfig, *, registry: HealthRegistry, clock: Clock, health_url: str
 ) -> tuple[CheckService, HistoryStore | None]:
-    """Open the store, build and start the checks service, register its components."""
+    """Open the store, build the checks service and register its components.
+
+    The service is started by the caller once the web listener (which receives the
+    reports of external checks) is up.
+    """
     specs = configured_checks(config, health_url=health_url)
     registry.add_group(CHECKS_GROUP)
     opened = HistoryStore(config.state_dir / "history.db", clock=clock)
@@ -78,7 +82,6 @@ async def start_checks(
         registry.update("checks:history", HealthStatus.DEGRADED, str(error))
         store = None
     service = CheckService(specs, clock=clock, store=store)
-    await service.start()
     registry.register(
         "checks:scheduler",
         functools.partial(_service_health, service),

@@ -16,8 +16,10 @@ import uuid
 import aiohttp
 
 from healthwatch.aio.clock import Clock
+from healthwatch.checks.reports import RunRegistry
 from healthwatch.checks.runners.base import Probe
 from healthwatch.checks.runners.exec import ExecTarget, run_exec
+from healthwatch.checks.runners.external import ExternalTarget, run_external
 from healthwatch.checks.runners.http import HttpTarget, run_http
 from healthwatch.checks.runners.tcp import TcpTarget, run_tcp
 from healthwatch.checks.runners.tls import TlsTarget, run_tls
@@ -25,10 +27,15 @@ from healthwatch.checks.spec import CheckSpec
 from healthwatch.checks.state import CheckState, Transition
 from healthwatch.model.checks import CheckResult, Observation
 
-__all__ = ["CheckState", "Transition", "run_check"]
+__all__ = ["CheckState", "Reporting", "Transition", "run_check"]
+
+Reporting = tuple[RunRegistry, str]
+"""For external checks: the registry of open runs and the base URL reports go to."""
 
 
-async def _probe(spec: CheckSpec, session: aiohttp.ClientSession | None) -> Probe:
+async def _probe(
+    spec: CheckSpec, session: aiohttp.ClientSession | None, reporting: Reporting | None
+) -> Probe:
     target = spec.target
     if isinstance(target, HttpTarget):
         return await run_http(target, timeout=spec.timeout, session=session)
@@ -38,15 +45,26 @@ async def _probe(spec: CheckSpec, session: aiohttp.ClientSession | None) -> Prob
         return await run_tls(target, timeout=spec.timeout)
     if isinstance(target, ExecTarget):
         return await run_exec(target, timeout=spec.timeout)
+    if isinstance(target, ExternalTarget):
+        if reporting is None:
+            return Probe(
+                reached=False,
+                duration=0.0,
+                error="external checks need the web listener to receive reports",
+            )
+        runs, base_url = reporting
+        return await run_external(
+            target, timeout=spec.timeout, check_id=spec.id, runs=runs, reporting_base_url=base_url
+        )
     raise TypeError(f"no runner for {type(target).__name__}")
 
 
 async def _attempt(
-    spec: CheckSpec, session: aiohttp.ClientSession | None
+    spec: CheckSpec, session: aiohttp.ClientSession | None, reporting: Reporting | None
 ) -> tuple[bool, list[str], tuple[Observation, ...]]:
     """One attempt: whether it passed, why not, and the conditions as observed."""
     try:
-        probe = await _probe(spec, session)
+        probe = await _probe(spec, session, reporting)
     except Exception as error:  # a runner bug fails the check, never the scheduler
         return False, [f"{spec.kind} runner failed: {type(error).__name__}: {error}"], ()
     observations = tuple(condition.evaluate(probe.context) for condition in spec.conditions)
@@ -54,6 +72,10 @@ async def _attempt(
     if ok:
         return True, [], observations
     errors = [probe.error] if probe.error else []
+    reported = probe.context.get("errors")
+    if probe.reached and isinstance(reported, list) and reported:
+        # An external check said why it failed: its own words are the errors (Kuberhealthy).
+        return False, [str(e) for e in reported], observations
     if not probe.reached and not probe.error:
         errors.append(f"{spec.kind} target not reached")
     errors += [f"{o.condition} (observed {o.observed})" for o in observations if not o.ok]
@@ -66,6 +88,7 @@ async def run_check(
     clock: Clock,
     run_id: str | None = None,
     session: aiohttp.ClientSession | None = None,
+    reporting: Reporting | None = None,
 ) -> CheckResult:
     """Run ``spec`` once (with its retries); never raises except on cancellation.
 
@@ -79,7 +102,7 @@ async def run_check(
     attempts = 0
     for _ in range(1 + spec.retries):
         attempts += 1
-        ok, errors, observations = await _attempt(spec, session)
+        ok, errors, observations = await _attempt(spec, session, reporting)
         if ok:
             break
     return CheckResult(

@@ -21,6 +21,7 @@ import aiohttp
 
 from healthwatch.aio.clock import Clock
 from healthwatch.checks.engine import CheckState, run_check
+from healthwatch.checks.reports import RunRegistry
 from healthwatch.checks.runners.http import timing_trace_config
 from healthwatch.checks.scheduler import ScheduledCheck, Scheduler
 from healthwatch.checks.spec import CheckSpec
@@ -63,6 +64,10 @@ class CheckService:
             clock=clock, run=self._run, concurrency=concurrency or _DEFAULT_CONCURRENCY
         )
         self.store_error = ""
+        self.runs = RunRegistry(clock=clock)
+        """Open runs of external checks, answered by the report endpoints."""
+        self.reporting_url: str | None = None
+        """Base URL external checks report to (the web listener); set before ``start``."""
         self._session: aiohttp.ClientSession | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -105,7 +110,8 @@ class CheckService:
         if view is None:
             return
         spec = view.spec
-        result = await run_check(spec, clock=self.clock, session=self._session)
+        reporting = (self.runs, self.reporting_url) if self.reporting_url else None
+        result = await run_check(spec, clock=self.clock, session=self._session, reporting=reporting)
         view.latest = result
         view.runs += 1
         view.failures += 0 if result.ok else 1

@@ -22,6 +22,7 @@ import msgspec
 
 from healthwatch.checks.expressions import Condition, ConditionSyntaxError, compile_condition
 from healthwatch.checks.runners.exec import ExecTarget
+from healthwatch.checks.runners.external import ExternalTarget
 from healthwatch.checks.runners.http import HttpTarget
 from healthwatch.checks.runners.tcp import TcpTarget
 from healthwatch.checks.runners.tls import TlsTarget
@@ -39,9 +40,9 @@ __all__ = [
     "build_checks",
 ]
 
-CheckKind = Literal["http", "tcp", "tls", "exec"]
+CheckKind = Literal["http", "tcp", "tls", "exec", "external"]
 Duration = str | int | float
-Target = HttpTarget | TcpTarget | TlsTarget | ExecTarget
+Target = HttpTarget | TcpTarget | TlsTarget | ExecTarget | ExternalTarget
 
 MAX_RETRIES: Final = 5
 MIN_INTERVAL: Final = 1.0
@@ -54,6 +55,7 @@ KIND_FIELDS: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
         "tcp": frozenset({"host", "port", "send", "expect"}),
         "tls": frozenset({"host", "port", "server_name", "ca_file", "verify"}),
         "exec": frozenset({"argv", "env", "cwd"}),
+        "external": frozenset({"argv", "env"}),
     }
 )
 """The kind-specific fields each kind accepts; the others are errors on it."""
@@ -64,6 +66,7 @@ DEFAULT_CONDITIONS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
         "tcp": ("tcp.connected == true",),
         "tls": ("cert.chain_ok == true and cert.hostname_ok == true and cert.expiry > 0s",),
         "exec": ("exit_code == 0",),
+        "external": ("ok == true",),
     }
 )
 """Conditions used when an entry gives none."""
@@ -251,6 +254,14 @@ def _target(entry: CheckEntry, where: Where, label: str) -> Target:
             server_name=entry.server_name,
             ca_file=entry.ca_file,
             verify=True if entry.verify is None else entry.verify,
+        )
+    if entry.kind == "external":
+        if entry.argv is not None and (not entry.argv or not entry.argv[0]):
+            raise _fail(where, label + "argv", "argv, when given, must not be empty", entry.argv)
+        return ExternalTarget(
+            argv=None if entry.argv is None else tuple(entry.argv),
+            env=None if entry.env is None else MappingProxyType(dict(entry.env)),
+            namespace=entry.namespace,
         )
     if not entry.argv or not entry.argv[0]:
         raise _fail(where, label + "argv", "an exec check needs a non-empty argv", entry.argv)

@@ -155,3 +155,50 @@ def test_bad_check_config_names_file_line_and_column(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert f"{path}:5: checks[0].conditions[0]" in result.stderr
     assert "column" in result.stderr and "^" in result.stderr
+
+
+KH_CLIENT = """
+import json, os, sys, urllib.request
+ok = sys.argv[1] == "ok"
+body = {"OK": ok, "Errors": [] if ok else ["deployment did not roll out", "3 pods pending"]}
+request = urllib.request.Request(
+    os.environ["KH_REPORTING_URL"], data=json.dumps(body).encode(), method="POST",
+    headers={"Content-Type": "application/json", "kh-run-uuid": os.environ["KH_RUN_UUID"]},
+)
+urllib.request.urlopen(request, timeout=5).read()
+"""
+
+
+def test_kuberhealthy_style_checks_report_through_the_agent(
+    start_agent: StartAgent, tmp_path: Path
+) -> None:
+    import sys  # noqa: PLC0415
+
+    client = tmp_path / "kh_client.py"
+    client.write_text(KH_CLIENT)
+    path = tmp_path / "agent.yaml"
+    path.write_text(
+        "log_monitors: []\n"
+        "checks:\n"
+        f"  - {{name: rollout, namespace: kh, kind: external, interval: 2s, timeout: 2s,\n"
+        f"      argv: ['{sys.executable}', '{client}', 'ok']}}\n"
+        f"  - {{name: pods, namespace: kh, kind: external, interval: 2s, timeout: 2s,\n"
+        f"      argv: ['{sys.executable}', '{client}', 'fail']}}\n"
+    )
+    agent = start_agent("--config", str(path))
+    web = str(agent.urls["web"])
+    eventually(lambda: len(get_json(f"{web}/json")["CheckDetails"]) == 2)
+    details = get_json(f"{web}/json")["CheckDetails"]
+    assert details["kh/rollout"]["OK"] is True and details["kh/rollout"]["Errors"] == []
+    assert details["kh/pods"]["OK"] is False
+    assert details["kh/pods"]["Errors"] == ["deployment did not roll out", "3 pods pending"]
+    late = urllib.request.Request(
+        f"{web}/check/00000000-0000-0000-0000-000000000000",
+        data=b'{"OK": true}',
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(late, timeout=5)
+    assert refused.value.code == 400  # unknown runs are refused
+    refused.value.close()
