@@ -241,34 +241,29 @@ def truth(value: object) -> bool | _Missing:
     return bool(value)
 
 
-def all_of(parts: tuple[Evaluator, ...]) -> Evaluator:
-    """``a and b and ...``: false if any is false, else unknown if any is unknown."""
+def _junction(parts: tuple[Evaluator, ...], decisive: bool) -> Evaluator:
+    """``and`` (decisive False) or ``or`` (decisive True), with unknown passed through."""
 
     def run(context: Context) -> object:
         unknown = False
         for part in parts:
             value = truth(part(context))
-            if value is False:
-                return False
+            if value is decisive:
+                return decisive
             unknown = unknown or value is MISSING
-        return MISSING if unknown else True
+        return MISSING if unknown else not decisive
 
     return run
+
+
+def all_of(parts: tuple[Evaluator, ...]) -> Evaluator:
+    """``a and b and ...``: false if any is false, else unknown if any is unknown."""
+    return _junction(parts, False)
 
 
 def any_of(parts: tuple[Evaluator, ...]) -> Evaluator:
     """``a or b or ...``: true if any is true, else unknown if any is unknown."""
-
-    def run(context: Context) -> object:
-        unknown = False
-        for part in parts:
-            value = truth(part(context))
-            if value is True:
-                return True
-            unknown = unknown or value is MISSING
-        return MISSING if unknown else False
-
-    return run
+    return _junction(parts, True)
 
 
 def negate(inner: Evaluator) -> Evaluator:

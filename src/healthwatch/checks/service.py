@@ -182,58 +182,58 @@ class CheckService:
             duration.append(Sample(labels=labels, value=latest.duration))
         stats = self.scheduler.stats()
         all_ok = all(v.latest.ok for v in self.views.values() if v.latest is not None)
+        lateness = tuple(
+            Sample(labels={**base, "quantile": q}, value=v)
+            for q, v in (("0.5", stats.lateness_p50), ("0.99", stats.lateness_p99))
+            if v is not None
+        )
         gauge, counter = MetricKind.GAUGE, MetricKind.COUNTER
+        table: list[tuple[str, MetricKind, str, Sequence[Sample]]] = [
+            (
+                "kuberhealthy_running",
+                gauge,
+                "1 while the checks service runs.",
+                (Sample(labels={"current_master": node or ""}, value=1.0),),
+            ),
+            (
+                "kuberhealthy_cluster_state",
+                gauge,
+                "1 when every check that has run passed its latest run.",
+                (Sample(value=1.0 if all_ok else 0.0),),
+            ),
+            (
+                "kuberhealthy_check",
+                gauge,
+                "1 when the check's latest run passed, 0 when it failed.",
+                status,
+            ),
+            (
+                "kuberhealthy_check_duration_seconds",
+                gauge,
+                "Seconds the check's latest run took.",
+                duration,
+            ),
+            ("healthwatch_check_runs", counter, "Check runs by outcome.", runs),
+            (
+                "healthwatch_check_consecutive_failures",
+                gauge,
+                "Failed runs of the check since its last success.",
+                failures,
+            ),
+            (
+                "healthwatch_check_seconds_since_success",
+                gauge,
+                "Seconds since the check last passed; -1 if it never has.",
+                since,
+            ),
+            (
+                "healthwatch_check_schedule_lateness_seconds",
+                gauge,
+                "How late runs start, over the latest runs, by quantile.",
+                lateness,
+            ),
+        ]
         return [
-            MetricFamily(
-                name="kuberhealthy_running",
-                kind=gauge,
-                help="1 while the checks service runs.",
-                samples=(Sample(labels={"current_master": node or ""}, value=1.0),),
-            ),
-            MetricFamily(
-                name="kuberhealthy_cluster_state",
-                kind=gauge,
-                help="1 when every check that has run passed its latest run.",
-                samples=(Sample(value=1.0 if all_ok else 0.0),),
-            ),
-            MetricFamily(
-                name="kuberhealthy_check",
-                kind=gauge,
-                help="1 when the check's latest run passed, 0 when it failed.",
-                samples=tuple(status),
-            ),
-            MetricFamily(
-                name="kuberhealthy_check_duration_seconds",
-                kind=gauge,
-                help="Seconds the check's latest run took.",
-                samples=tuple(duration),
-            ),
-            MetricFamily(
-                name="healthwatch_check_runs",
-                kind=counter,
-                help="Check runs by outcome.",
-                samples=tuple(runs),
-            ),
-            MetricFamily(
-                name="healthwatch_check_consecutive_failures",
-                kind=gauge,
-                help="Failed runs of the check since its last success.",
-                samples=tuple(failures),
-            ),
-            MetricFamily(
-                name="healthwatch_check_seconds_since_success",
-                kind=gauge,
-                help="Seconds since the check last passed; -1 if it never has.",
-                samples=tuple(since),
-            ),
-            MetricFamily(
-                name="healthwatch_check_schedule_lateness_seconds",
-                kind=gauge,
-                help="How late runs start, over the latest runs, by quantile.",
-                samples=tuple(
-                    Sample(labels={**base, "quantile": q}, value=v)
-                    for q, v in (("0.5", stats.lateness_p50), ("0.99", stats.lateness_p99))
-                    if v is not None
-                ),
-            ),
+            MetricFamily(name=name, kind=kind, help=help_, samples=tuple(samples))
+            for name, kind, help_, samples in table
         ]

@@ -21,6 +21,7 @@ __all__ = [
     "component_json",
     "dumps",
     "health_json",
+    "iso_time",
     "probe_json",
     "report_json",
     "verbose_text",
@@ -49,7 +50,8 @@ class ServiceInfo:
     """Cluster the instance belongs to, if any."""
 
 
-def _iso(ts: float | None) -> str | None:
+def iso_time(ts: float | None) -> str | None:
+    """Wall time as ISO 8601 UTC with a ``Z``; None stays None."""
     if ts is None:
         return None
     return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
@@ -65,10 +67,10 @@ def component_json(c: ComponentStatus, *, details: bool) -> dict[str, Any]:
     data: dict[str, Any] = {
         "name": c.name,
         "status": str(c.status),
-        "observed_at": _iso(c.observed_at),
-        "changed_at": _iso(c.changed_at),
-        "last_success_at": _iso(c.last_success_at),
-        "last_failure_at": _iso(c.last_failure_at),
+        "observed_at": iso_time(c.observed_at),
+        "changed_at": iso_time(c.changed_at),
+        "last_success_at": iso_time(c.last_success_at),
+        "last_failure_at": iso_time(c.last_failure_at),
         "consecutive_failures": c.consecutive_failures,
     }
     if c.duration is not None:
@@ -87,7 +89,7 @@ def verdict_json(v: ProbeVerdict, *, details: bool) -> dict[str, Any]:
         "members": list(v.members),
         "failing": list(v.failing),
         "suppressed": [
-            {"until": _iso(w.until), "reason": w.reason if details else WITHHELD}
+            {"until": iso_time(w.until), "reason": w.reason if details else WITHHELD}
             for w in v.suppressed
         ],
     }
@@ -138,8 +140,8 @@ def report_json(
         "status": str(report.status),
         "lifecycle": str(report.lifecycle),
         "standby": report.standby,
-        "generated_at": _iso(report.generated_at),
-        "started_at": _iso(report.started_at),
+        "generated_at": iso_time(report.generated_at),
+        "started_at": iso_time(report.started_at),
         "uptime_seconds": round(max(report.generated_at - report.started_at, 0.0), 3),
         "probes": {name: verdict_json(v, details=details) for name, v in report.probes.items()},
         "components": {c.name: component_json(c, details=details) for c in report.components},
@@ -223,7 +225,7 @@ def health_json(
         item: dict[str, Any] = {
             "componentId": c.name,
             "status": _HEALTH_JSON_STATUS[c.status],
-            "time": _iso(c.observed_at),
+            "time": iso_time(c.observed_at),
         }
         if details and c.message:
             item["output"] = c.message

@@ -11,22 +11,15 @@ stored results.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
 from healthwatch.checks.service import CheckService, CheckView
-from healthwatch.health.serializers import dumps
+from healthwatch.health.serializers import dumps, iso_time
 from healthwatch.model.checks import CheckHistory, CheckResult
 
 __all__ = ["add_check_routes"]
-
-
-def _iso(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
 
 
 def _go_duration(seconds: float) -> str:
@@ -40,7 +33,7 @@ def _result(result: CheckResult | None) -> dict[str, Any] | None:
         "ok": result.ok,
         "errors": list(result.errors),
         "run_id": result.run_id,
-        "started_at": _iso(result.started_at),
+        "started_at": iso_time(result.started_at),
         "duration_seconds": round(result.duration, 6),
         "attempts": result.attempts,
         "observations": [
@@ -66,7 +59,7 @@ def _view(view: CheckView) -> dict[str, Any]:
         "failures": view.failures,
         "consecutive_failures": state.consecutive_failures,
         "alerting": state.alerting,
-        "last_success_at": _iso(state.last_success),
+        "last_success_at": iso_time(state.last_success),
     }
 
 
@@ -104,7 +97,7 @@ def add_check_routes(
                 "RunDuration": _go_duration(latest.duration),
                 "Namespace": spec.namespace,
                 "Node": node,
-                "LastRun": _iso(latest.started_at),
+                "LastRun": iso_time(latest.started_at),
                 "AuthoritativePod": node,
                 "uuid": latest.run_id,
             }
