@@ -84,3 +84,10 @@ def start_agent(tmp_path: Path) -> Iterator[object]:
         if agent.process.poll() is None:
             agent.process.kill()
             agent.process.communicate(timeout=10)
+
+
+def run_agent_once(*args: str) -> subprocess.CompletedProcess[str]:
+    """``healthwatch run ARGS`` expected to stop by itself (an error), with its output."""
+    return subprocess.run(
+        agent_command(*args), capture_output=True, text=True, timeout=30, check=False
+    )

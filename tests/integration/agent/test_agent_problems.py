@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import AgentProcess
+from tests.integration.conftest import AgentProcess, run_agent_once
 
 pytestmark = pytest.mark.slow
 
@@ -187,32 +187,19 @@ def test_records_written_to_the_real_kmsg_are_counted(start_agent: StartAgent) -
     ],
 )
 def test_bad_monitor_config_is_a_clear_error(tmp_path: Path, entry: str, expected: str) -> None:
-    import subprocess  # noqa: PLC0415
-    import sys  # noqa: PLC0415
-
     config = tmp_path / "agent.yaml"
     config.write_text(f"log_monitors:\n  - {entry}\n")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "healthwatch",
-            "run",
-            "--config",
-            str(config),
-            "--state-dir",
-            str(tmp_path / "s"),
-            "--health-listen",
-            "127.0.0.1:0",
-            "--listen",
-            "off",
-            "--metrics-listen",
-            "off",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
+    result = run_agent_once(
+        "--config",
+        str(config),
+        "--state-dir",
+        str(tmp_path / "s"),
+        "--health-listen",
+        "127.0.0.1:0",
+        "--listen",
+        "off",
+        "--metrics-listen",
+        "off",
     )
     assert result.returncode == 2, result.stderr
     assert re.search(expected, result.stderr), result.stderr

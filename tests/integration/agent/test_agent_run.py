@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import signal
 import socket
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -15,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import AgentProcess, agent_command
+from tests.integration.conftest import AgentProcess, run_agent_once
 
 pytestmark = pytest.mark.slow
 
@@ -119,21 +118,15 @@ def test_metrics_port_in_use_degrades_but_serves(start_agent: StartAgent, busy_p
 
 
 def test_health_port_in_use_is_a_clear_error(tmp_path: Path, busy_port: int) -> None:
-    result = subprocess.run(
-        agent_command(
-            "--state-dir",
-            str(tmp_path),
-            "--health-listen",
-            f"127.0.0.1:{busy_port}",
-            "--listen",
-            "127.0.0.1:0",
-            "--metrics-listen",
-            "off",
-        ),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
+    result = run_agent_once(
+        "--state-dir",
+        str(tmp_path),
+        "--health-listen",
+        f"127.0.0.1:{busy_port}",
+        "--listen",
+        "127.0.0.1:0",
+        "--metrics-listen",
+        "off",
     )
     assert result.returncode == 2
     assert f"health listener cannot bind 127.0.0.1:{busy_port}" in result.stderr
@@ -143,13 +136,7 @@ def test_health_port_in_use_is_a_clear_error(tmp_path: Path, busy_port: int) -> 
 def test_bad_config_is_a_clear_error(tmp_path: Path) -> None:
     config = tmp_path / "agent.yaml"
     config.write_text("agent:\n  drain: soon\n")
-    result = subprocess.run(
-        agent_command("--config", str(config)),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = run_agent_once("--config", str(config))
     assert result.returncode == 2
     assert f"{config}:2: agent.drain" in result.stderr and "'soon'" in result.stderr
 
@@ -157,21 +144,15 @@ def test_bad_config_is_a_clear_error(tmp_path: Path) -> None:
 def test_unwritable_state_dir_is_a_clear_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    result = subprocess.run(
-        agent_command(
-            "--state-dir",
-            str(blocker / "state"),
-            "--health-listen",
-            "127.0.0.1:0",
-            "--listen",
-            "off",
-            "--metrics-listen",
-            "off",
-        ),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
+    result = run_agent_once(
+        "--state-dir",
+        str(blocker / "state"),
+        "--health-listen",
+        "127.0.0.1:0",
+        "--listen",
+        "off",
+        "--metrics-listen",
+        "off",
     )
     assert result.returncode == 2
     assert "state directory" in result.stderr and str(blocker) in result.stderr
