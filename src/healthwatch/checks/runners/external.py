@@ -19,26 +19,15 @@ identified. Like every runner, :func:`run_external` never raises.
 from __future__ import annotations
 
 import asyncio
-import signal
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
+from healthwatch.aio.processes import Command, GroupProcess, ProcessStartError
 from healthwatch.checks.reports import Report, RunRegistry
 from healthwatch.checks.runners.base import Probe
-from healthwatch.checks.runners.exec import (
-    DEFAULT_OUTPUT_CAP,
-    DRAIN_GRACE,
-    ExecTarget,
-    _drain,
-    _exited,
-    _kept,
-    _signal_group,
-    _start,
-    _stop_group,
-)
 
 __all__ = ["EXIT_GRACE", "TIMED_OUT", "ExternalTarget", "run_external"]
 
@@ -106,10 +95,10 @@ def _probe(
 
 
 async def _supervise(
-    proc: asyncio.subprocess.Process, waiting: asyncio.Task[Report | None], within: float
+    proc: GroupProcess, waiting: asyncio.Task[Report | None], within: float
 ) -> tuple[Report | None, str]:
     """Wait for the report or the program's exit, then stop the group; (report, error)."""
-    exiting = asyncio.create_task(_exited(proc, within), name="external-exit")
+    exiting = asyncio.create_task(proc.exited(within), name="external-exit")
     try:
         await asyncio.wait([waiting, exiting], return_when=asyncio.FIRST_COMPLETED)
         if not waiting.done() and proc.returncode is not None:
@@ -118,7 +107,7 @@ async def _supervise(
         if waiting.done():
             report = waiting.result()
             if report is not None and proc.returncode is None:
-                await _exited(proc, EXIT_GRACE)
+                await proc.exited(EXIT_GRACE)
         else:
             waiting.cancel()  # finishes the run: a later report gets 410
             await asyncio.gather(waiting, return_exceptions=True)
@@ -162,47 +151,37 @@ async def run_external(
         if target.argv is None:
             return done(await runs.wait(run_uuid), TIMED_OUT, None)
         env = _check_env(target, run_uuid=run_uuid, deadline=deadline, reporting_url=reporting_url)
-        return await _run_program(ExecTarget(target.argv, env=env), runs, run_uuid, timeout, done)
+        return await _run_program(Command(argv=target.argv, env=env), runs, run_uuid, timeout, done)
     finally:
         runs.close(run_uuid)  # also when cancelled before the waiter ever ran
 
 
 async def _run_program(
-    program: ExecTarget,
+    program: Command,
     runs: RunRegistry,
     run_uuid: str,
     within: float,
     done: Callable[[Report | None, str, int | None], Probe],
 ) -> Probe:
     """Start ``program`` and supervise it until its report or the deadline."""
-    proc = await _start(program)
-    if isinstance(proc, str):
-        return done(None, proc, None)
+    try:
+        proc = await GroupProcess.start(program)
+    except ProcessStartError as cannot:
+        return done(None, str(cannot), None)
 
     waiting = asyncio.create_task(runs.wait(run_uuid), name="external-report")
-    readers = (
-        asyncio.create_task(_drain(proc.stdout, DEFAULT_OUTPUT_CAP), name="external-stdout"),
-        asyncio.create_task(_drain(proc.stderr, DEFAULT_OUTPUT_CAP), name="external-stderr"),
-    )
     try:
         report, error = await _supervise(proc, waiting, within)
         exit_code = proc.returncode
         # Also after a normal exit: nothing the check forked may outlive the run.
-        await _stop_group(proc)
-        _, pending = await asyncio.wait(readers, timeout=DRAIN_GRACE)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        _, stderr, _, _ = await proc.collect()
     finally:
-        if proc.returncode is None:  # cancelled: leave no process behind
-            _signal_group(proc.pid, signal.SIGKILL)
+        await proc.abandon()  # cancelled: leave no process behind
         waiting.cancel()
-        for task in readers:
-            task.cancel()
-        await asyncio.gather(*readers, waiting, return_exceptions=True)
+        await asyncio.gather(waiting, return_exceptions=True)
 
     if report is None and exit_code is not None:
-        tail = _kept(readers[1]).decode("utf-8", errors="replace").strip()[-STDERR_TAIL:]
+        tail = stderr.decode("utf-8", errors="replace").strip()[-STDERR_TAIL:]
         if tail:
             error = f"{error}: {tail}"
     return done(report, error, exit_code)
