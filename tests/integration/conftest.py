@@ -34,6 +34,53 @@ def agent_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "healthwatch", "run", *args]
 
 
+def launch_agent(
+    state: Path, *args: str, wait: bool = True, env: dict[str, str] | None = None
+) -> AgentProcess:
+    """Start ``healthwatch run`` on OS-chosen loopback ports; wait for its runtime file."""
+    (state / "agent.json").unlink(missing_ok=True)
+    argv = agent_command(
+        "--state-dir",
+        str(state),
+        "--listen",
+        "127.0.0.1:0",
+        "--health-listen",
+        "127.0.0.1:0",
+        "--metrics-listen",
+        "127.0.0.1:0",
+        *args,
+    )
+    process = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    agent = AgentProcess(process, state)
+    if wait:
+        runtime = state / "agent.json"
+        deadline = time.monotonic() + START_TIMEOUT
+        while not runtime.exists():
+            if process.poll() is not None:
+                _, err = process.communicate()
+                raise AssertionError(f"agent exited with {process.returncode}: {err}")
+            if time.monotonic() > deadline:
+                process.kill()
+                process.communicate()
+                raise AssertionError("agent did not start in time")
+            time.sleep(0.02)
+        agent.urls = json.loads(runtime.read_text())
+    return agent
+
+
+def kill_agent(agent: AgentProcess) -> None:
+    """Stop an agent a test left running, without waiting for a drain."""
+    if agent.process.poll() is None:
+        agent.process.kill()
+        agent.process.communicate(timeout=10)
+
+
 @pytest.fixture
 def start_agent(tmp_path: Path) -> Iterator[object]:
     started: list[AgentProcess] = []
@@ -45,45 +92,13 @@ def start_agent(tmp_path: Path) -> Iterator[object]:
         state_dir: Path | None = None,
     ) -> AgentProcess:
         state = state_dir or tmp_path / f"state{len(started)}"
-        (state / "agent.json").unlink(missing_ok=True)
-        argv = agent_command(
-            "--state-dir",
-            str(state),
-            "--listen",
-            "127.0.0.1:0",
-            "--health-listen",
-            "127.0.0.1:0",
-            "--metrics-listen",
-            "127.0.0.1:0",
-            *args,
-        )
-        process = subprocess.Popen(
-            argv,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, **(env or {})},
-        )
-        agent = AgentProcess(process, state)
+        agent = launch_agent(state, *args, wait=wait, env=env)
         started.append(agent)
-        if wait:
-            runtime = state / "agent.json"
-            deadline = time.monotonic() + START_TIMEOUT
-            while not runtime.exists():
-                if process.poll() is not None:
-                    _, err = process.communicate()
-                    raise AssertionError(f"agent exited with {process.returncode}: {err}")
-                if time.monotonic() > deadline:
-                    raise AssertionError("agent did not start in time")
-                time.sleep(0.02)
-            agent.urls = json.loads(runtime.read_text())
         return agent
 
     yield start
     for agent in started:
-        if agent.process.poll() is None:
-            agent.process.kill()
-            agent.process.communicate(timeout=10)
+        kill_agent(agent)
 
 
 def run_agent_once(*args: str) -> subprocess.CompletedProcess[str]:
