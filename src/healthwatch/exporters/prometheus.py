@@ -13,7 +13,12 @@ import asyncio
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from prometheus_client import CollectorRegistry
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.exposition import choose_encoder
 
 from healthwatch.model.metrics import MetricFamily, MetricKind
@@ -60,6 +65,9 @@ class FamiliesCollector:
             labels = sorted(
                 {name for sample in family.samples for name in sample.labels} | set(self._labels)
             )
+            if family.kind is MetricKind.HISTOGRAM:
+                yield _histogram(family, labels, self._labels)
+                continue
             metric: GaugeMetricFamily | CounterMetricFamily
             if family.kind is MetricKind.COUNTER:
                 metric = CounterMetricFamily(family.name, family.help, labels=labels)
@@ -69,6 +77,20 @@ class FamiliesCollector:
                 values = {**self._labels, **sample.labels}
                 metric.add_metric([values.get(name, "") for name in labels], sample.value)
             yield metric
+
+
+def _histogram(
+    family: MetricFamily, labels: list[str], constant: Mapping[str, str]
+) -> HistogramMetricFamily:
+    metric = HistogramMetricFamily(family.name, family.help, labels=labels)
+    for sample in family.samples:
+        values = {**constant, **sample.labels}
+        buckets = [(repr(float(bound)), count) for bound, count in sample.buckets]
+        buckets.append(("+Inf", sample.value))
+        metric.add_metric(
+            [values.get(name, "") for name in labels], buckets=buckets, sum_value=sample.sum
+        )
+    return metric
 
 
 def metrics_app(registry: CollectorRegistry) -> web.Application:

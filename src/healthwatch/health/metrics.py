@@ -10,7 +10,7 @@ families through ``prometheus_client``.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from healthwatch.model.health import HealthReport, HealthStatus, Lifecycle, OverallStatus
 from healthwatch.model.metrics import MetricFamily, MetricKind, Sample
@@ -112,6 +112,26 @@ def _format_value(value: float) -> str:
     return repr(float(value)) if not float(value).is_integer() else f"{value:.1f}"
 
 
+def _labels(labels: Mapping[str, str]) -> str:
+    if not labels:
+        return ""
+    return "{" + ",".join(f'{k}="{_escape_label(v)}"' for k, v in labels.items()) + "}"
+
+
+def _histogram_lines(name: str, sample: Sample) -> list[str]:
+    lines = [
+        f"{name}_bucket{_labels({**sample.labels, 'le': _format_value(bound)})} "
+        f"{_format_value(count)}"
+        for bound, count in sample.buckets
+    ]
+    lines.append(
+        f"{name}_bucket{_labels({**sample.labels, 'le': '+Inf'})} {_format_value(sample.value)}"
+    )
+    lines.append(f"{name}_sum{_labels(sample.labels)} {_format_value(sample.sum)}")
+    lines.append(f"{name}_count{_labels(sample.labels)} {_format_value(sample.value)}")
+    return lines
+
+
 def render_text(families: Iterable[MetricFamily]) -> str:
     """Prometheus text exposition format 0.0.4."""
     lines: list[str] = []
@@ -121,11 +141,8 @@ def render_text(families: Iterable[MetricFamily]) -> str:
         lines.append(f"# HELP {name} {help_text}")
         lines.append(f"# TYPE {name} {family.kind}")
         for sample in family.samples:
-            if sample.labels:
-                labels = ",".join(
-                    f'{key}="{_escape_label(value)}"' for key, value in sample.labels.items()
-                )
-                lines.append(f"{name}{{{labels}}} {_format_value(sample.value)}")
+            if family.kind is MetricKind.HISTOGRAM:
+                lines += _histogram_lines(name, sample)
             else:
-                lines.append(f"{name} {_format_value(sample.value)}")
+                lines.append(f"{name}{_labels(sample.labels)} {_format_value(sample.value)}")
     return "\n".join(lines) + "\n"
