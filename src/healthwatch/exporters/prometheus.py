@@ -68,6 +68,9 @@ class FamiliesCollector:
             if family.kind is MetricKind.HISTOGRAM:
                 yield _histogram(family, labels, self._labels)
                 continue
+            if family.kind is MetricKind.UNTYPED:
+                yield _untyped(family, self._labels)
+                continue
             metric: GaugeMetricFamily | CounterMetricFamily
             if family.kind is MetricKind.COUNTER:
                 metric = CounterMetricFamily(family.name, family.help, labels=labels)
@@ -77,6 +80,13 @@ class FamiliesCollector:
                 values = {**self._labels, **sample.labels}
                 metric.add_metric([values.get(name, "") for name in labels], sample.value)
             yield metric
+
+
+def _untyped(family: MetricFamily, constant: Mapping[str, str]) -> Metric:
+    metric = Metric(family.name, family.help, "unknown")  # written as "untyped"
+    for sample in family.samples:
+        metric.add_sample(family.name, {**constant, **sample.labels}, sample.value)
+    return metric
 
 
 def _histogram(

@@ -38,6 +38,8 @@ class MetricKind(StrEnum):
     GAUGE = "gauge"
     COUNTER = "counter"
     HISTOGRAM = "histogram"
+    UNTYPED = "untyped"
+    """A counter under a compatibility name that must not gain ``_total``."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

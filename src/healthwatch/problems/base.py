@@ -71,6 +71,10 @@ DaemonFactory = Callable[..., ProblemDaemon]
 
 BUILTIN_KINDS: Mapping[str, str] = {
     "logmonitor": "healthwatch.problems.logmonitor.monitor:LogMonitor.from_options",
+    "pluginmonitor": "healthwatch.problems.pluginmonitor.monitor:PluginMonitor.from_options",
+    "statsmonitor": "healthwatch.problems.statsmonitor.monitor:StatsMonitor.from_options",
+    "servicemonitor": "healthwatch.problems.servicemonitor.monitor:ServiceMonitor.from_options",
+    "gpu": "healthwatch.problems.gpu.daemon:GpuDaemon.from_options",
 }
 """Built-in daemon kinds: kind name → ``module:factory``, imported only when used."""
 

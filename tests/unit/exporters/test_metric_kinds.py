@@ -1,4 +1,4 @@
-"""Histogram families render the same in the client-free renderer and through prometheus_client."""
+"""Histogram and untyped families render the same with and without prometheus_client."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from healthwatch.exporters.prometheus import FamiliesCollector
 from healthwatch.health.metrics import render_text
-from healthwatch.model.metrics import Histogram, MetricFamily, MetricKind
+from healthwatch.model.metrics import Histogram, MetricFamily, MetricKind, Sample
 
 
 def _family() -> MetricFamily:
@@ -64,3 +64,18 @@ def test_prometheus_client_serves_the_same_histogram() -> None:
     found = _parsed(text)
     for key, value in EXPECTED.items():
         assert abs(found[key] - value) < 1e-9, key
+
+
+def test_untyped_counters_keep_their_compatibility_name() -> None:
+    family = MetricFamily(
+        name="net_rx_bytes",
+        kind=MetricKind.UNTYPED,
+        help="Bytes received.",
+        samples=(Sample(labels={"interface_name": "eth0"}, value=42.0),),
+    )
+    registry = CollectorRegistry()
+    registry.register(FamiliesCollector(lambda: [family]))
+    for text in (generate_latest(registry).decode(), render_text([family])):
+        assert "# TYPE net_rx_bytes untyped" in text
+        assert 'net_rx_bytes{interface_name="eth0"} 42.0' in text
+        assert "net_rx_bytes_total" not in text
