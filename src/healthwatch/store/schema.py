@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Final
 
 from healthwatch.model.errors import HealthwatchError
-from healthwatch.store.rollups import LatencySketch
+from healthwatch.store.sqlfunctions import BadSketchHandler, register
 
 __all__ = [
     "MIGRATIONS",
@@ -78,7 +78,7 @@ CREATE TABLE check_state (
 """
 
 # Version 2 adds roll-ups and fills them from the results already kept;
-# hw_sketch() is the aggregate registered by connect().
+# hw_sketch() is the JSON aggregate of ``sqlfunctions``.
 _V2: Final = """
 CREATE TABLE rollups (
     check_id TEXT NOT NULL,
@@ -101,7 +101,43 @@ INSERT INTO rollups
     FROM results GROUP BY 1, 3;
 """
 
-MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2)
+# Version 3 makes a year of roll-ups small: check names stored once (``checks``)
+# and referred to by integer, one WITHOUT ROWID table per resolution keyed by
+# (check, start), and the binary sketch (``sketchcodec``) instead of JSON.
+_V3: Final = """
+CREATE TABLE checks (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE    -- namespace/name
+);
+CREATE TABLE rollups_hour (
+    check_ref INTEGER NOT NULL REFERENCES checks (id),
+    start INTEGER NOT NULL,      -- epoch seconds, UTC-aligned
+    count INTEGER NOT NULL,
+    failures INTEGER NOT NULL,
+    sketch BLOB NOT NULL,        -- LatencySketch.to_bytes(); holds the maximum
+    PRIMARY KEY (check_ref, start)
+) WITHOUT ROWID;
+CREATE TABLE rollups_day (
+    check_ref INTEGER NOT NULL REFERENCES checks (id),
+    start INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    failures INTEGER NOT NULL,
+    sketch BLOB NOT NULL,
+    PRIMARY KEY (check_ref, start)
+) WITHOUT ROWID;
+INSERT INTO checks (name) SELECT DISTINCT check_id FROM rollups ORDER BY check_id;
+INSERT INTO rollups_hour
+    SELECT checks.id, start, count, failures, hw_sketch_from_json(sketch)
+    FROM rollups JOIN checks ON checks.name = rollups.check_id
+    WHERE resolution = 'hour' ORDER BY checks.id, start;
+INSERT INTO rollups_day
+    SELECT checks.id, start, count, failures, hw_sketch_from_json(sketch)
+    FROM rollups JOIN checks ON checks.name = rollups.check_id
+    WHERE resolution = 'day' ORDER BY checks.id, start;
+DROP TABLE rollups;
+"""
+
+MIGRATIONS: Final[tuple[str, ...]] = (_V1, _V2, _V3)
 """``MIGRATIONS[n - 1]`` moves a database from version ``n - 1`` to ``n``. Append only."""
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 """The version this code writes."""
@@ -139,26 +175,6 @@ def translate(error: sqlite3.Error, path: Path, doing: str) -> StoreError:
     return StoreError(path, base)
 
 
-class _SketchAggregate:
-    """``hw_sketch(duration)``: the LatencySketch of a group, as JSON."""
-
-    def __init__(self) -> None:
-        self._sketch = LatencySketch()
-
-    def step(self, value: float) -> None:
-        self._sketch.add(float(value))
-
-    def finalize(self) -> str:
-        return self._sketch.dumps()
-
-
-def _merge_sketches(left: str, right: str) -> str:
-    """``hw_sketch_merge(a, b)``: two sketches merged, as JSON."""
-    merged = LatencySketch.loads(left)
-    merged.merge(LatencySketch.loads(right))
-    return merged.dumps()
-
-
 def _prepare_file(path: Path) -> None:
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -173,8 +189,13 @@ def _prepare_file(path: Path) -> None:
         ) from error
 
 
-def connect(path: Path, *, busy_timeout: float) -> sqlite3.Connection:
-    """Open (creating if needed) ``path``, check it, and migrate it to :data:`SCHEMA_VERSION`."""
+def connect(
+    path: Path, *, busy_timeout: float, on_bad_sketch: BadSketchHandler | None = None
+) -> sqlite3.Connection:
+    """Open (creating if needed) ``path``, check it, and migrate it to :data:`SCHEMA_VERSION`.
+
+    ``on_bad_sketch`` hears of every damaged sketch a write replaces (``sqlfunctions``).
+    """
     _prepare_file(path)
     doing = "opening"
     try:
@@ -182,9 +203,7 @@ def connect(path: Path, *, busy_timeout: float) -> sqlite3.Connection:
     except sqlite3.Error as error:
         raise translate(error, path, doing) from error
     try:
-        # typeshed's protocol wants finalize() -> int; SQLite takes any value, here TEXT.
-        connection.create_aggregate("hw_sketch", 1, _SketchAggregate)  # type: ignore[arg-type]
-        connection.create_function("hw_sketch_merge", 2, _merge_sketches, deterministic=True)
+        register(connection, on_bad_sketch=on_bad_sketch)
         connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         # A node agent keeps its footprint small: 512 KiB of page cache, not SQLite's 2 MiB.
         connection.execute("PRAGMA cache_size = -512")

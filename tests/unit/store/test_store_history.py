@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
+import sqlite3
 import stat
 from pathlib import Path
 
 import pytest
 
 from healthwatch.aio import ManualClock
-from healthwatch.store import HistoryStore, StoreError
+from healthwatch.store import HistoryStore, StoreError, StoreStats
 from healthwatch.store.rollups import bucket_start
 from tests.unit.store.conftest import StoreFactory, result
 from tests.unit.store.test_store_sketch import nearest_rank, within_bound
@@ -85,9 +86,10 @@ async def test_rollups_match_a_naive_computation(
             assert rollup.check_id == "default/web"
             assert rollup.count == len(values)
             assert rollup.failures == failures[int(rollup.start)]
-            assert rollup.latency_max == max(values)
+            assert abs(rollup.latency_max - max(values)) <= 5e-7  # kept to the microsecond
             for q, estimate in (
                 (0.5, rollup.latency_p50),
+                (0.9, rollup.latency_p90),
                 (0.95, rollup.latency_p95),
                 (0.99, rollup.latency_p99),
             ):
@@ -198,3 +200,44 @@ async def test_invalid_arguments(db_path: Path, clock: ManualClock) -> None:
 def test_nothing_runs_at_import_or_construction(db_path: Path, clock: ManualClock) -> None:
     HistoryStore(db_path, clock=clock)
     assert not db_path.parent.exists()
+
+
+def damage_sketch(path: Path, table: str, start: int, blob: object) -> None:
+    """Overwrite one roll-up's sketch, as a bad disk or a foreign writer might."""
+    connection = sqlite3.connect(path)
+    try:
+        with connection:
+            changed = connection.execute(
+                f"UPDATE {table} SET sketch = ? WHERE start = ?",  # noqa: S608 - test's own name
+                (blob, start),
+            ).rowcount
+        assert changed == 1
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("blob", [b"\xff\x00", b"", b"\x01\x00\x05", "{not json", 42])
+async def test_a_damaged_sketch_is_skipped_counted_and_replaced(
+    make_store: StoreFactory, clock: ManualClock, db_path: Path, blob: object
+) -> None:
+    store = await make_store()
+    now = clock.time()
+    hour = bucket_start(now, "hour")
+    for i, duration in enumerate((0.1, 0.2, 0.3)):
+        await store.add_result(result(at=hour + 3600 * i, duration=duration, ok=i != 1))
+    await store.results("default/web")  # everything written
+    damage_sketch(db_path, "rollups_hour", hour + 3600, blob)
+
+    hours = await store.rollups("default/web", "hour")
+    assert [rollup.start for rollup in hours] == [hour, hour + 7200]  # the damaged one left out
+    assert store.stats().corrupt_sketches == 1
+    assert len(await store.uptime("default/web", days=1)) == 1  # counts need no sketch
+
+    # New runs in the damaged hour replace its sketch; count and failures keep adding up.
+    await store.add_result(result(at=hour + 3600 + 60, duration=0.5))
+    [repaired] = await store.rollups("default/web", "hour", since=hour + 3600, until=hour + 7200)
+    assert (repaired.count, repaired.failures) == (2, 1)
+    assert repaired.latency_max == 0.5
+    assert store.stats() == StoreStats(
+        written=4, dropped=0, errors=0, queue_length=0, corrupt_sketches=2
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import sqlite3
 from pathlib import Path
 
@@ -13,11 +14,13 @@ from healthwatch.model.errors import HealthwatchError
 from healthwatch.store import (
     SCHEMA_VERSION,
     HistoryStore,
+    LatencySketch,
     StoreCorruptError,
     StoreError,
     StoreLockedError,
     StoreVersionError,
 )
+from healthwatch.store.rollups import Resolution, bucket_start
 from healthwatch.store.schema import MIGRATIONS, connect, translate
 from tests.unit.store.conftest import StoreFactory, result
 
@@ -41,6 +44,29 @@ CREATE TABLE check_state (
 );
 """
 
+# Version 2 as it shipped (roll-ups with JSON sketches); never to change either.
+V2 = """
+CREATE TABLE rollups (
+    check_id TEXT NOT NULL,
+    resolution TEXT NOT NULL CHECK (resolution IN ('hour', 'day')),
+    start INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    failures INTEGER NOT NULL,
+    sketch TEXT NOT NULL,        -- LatencySketch.dumps(); holds the exact maximum
+    PRIMARY KEY (check_id, resolution, start)
+) WITHOUT ROWID;
+CREATE INDEX rollups_by_time ON rollups (resolution, start);
+CREATE INDEX results_by_time ON results (started_at);
+INSERT INTO rollups
+    SELECT check_id, 'hour', CAST(started_at / 3600 AS INTEGER) * 3600,
+           count(*), sum(ok = 0), hw_sketch(duration)
+    FROM results GROUP BY 1, 3;
+INSERT INTO rollups
+    SELECT check_id, 'day', CAST(started_at / 86400 AS INTEGER) * 86400,
+           count(*), sum(ok = 0), hw_sketch(duration)
+    FROM results GROUP BY 1, 3;
+"""
+
 
 def write_v1(path: Path, rows: list[tuple[str, float, float, int]]) -> None:
     """A version-1 database holding ``rows`` of (check_id, started_at, duration, ok)."""
@@ -56,6 +82,25 @@ def write_v1(path: Path, rows: list[tuple[str, float, float, int]]) -> None:
             rows,
         )
         connection.execute("INSERT INTO check_state VALUES ('default/web', '{\"failing\":3}', 0)")
+        connection.commit()
+    finally:
+        connection.close()
+
+
+V2Rollup = tuple[str, str, int, int, int, str]
+"""(check_id, resolution, start, count, failures, sketch JSON) as version 2 kept them."""
+
+
+def write_v2(path: Path, rollups: list[V2Rollup]) -> None:
+    """A version-2 database holding ``rollups``, built with the shipped schema."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(path)
+    try:
+        connection.executescript(V1)
+        connection.executescript(V2[: V2.index("INSERT INTO")])  # the tables, not the fill
+        connection.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        connection.execute("INSERT INTO schema_version VALUES (1), (2)")
+        connection.executemany("INSERT INTO rollups VALUES (?, ?, ?, ?, ?, ?)", rollups)
         connection.commit()
     finally:
         connection.close()
@@ -81,9 +126,10 @@ def schema_versions(path: Path) -> list[int]:
         connection.close()
 
 
-def test_version_one_script_is_unchanged() -> None:
+def test_shipped_scripts_are_unchanged() -> None:
     assert MIGRATIONS[0] == V1
-    assert SCHEMA_VERSION == len(MIGRATIONS) >= 2
+    assert MIGRATIONS[1] == V2
+    assert SCHEMA_VERSION == len(MIGRATIONS) >= 3
 
 
 async def test_migrates_a_version_one_database(
@@ -102,6 +148,60 @@ async def test_migrates_a_version_one_database(
     await store.add_result(result(at=now + 2, duration=0.3))
     [day] = await store.rollups("default/web", "day")
     assert (day.count, day.failures, day.latency_max) == (3, 1, 0.4)
+
+
+async def test_migrates_a_version_two_database_converting_its_sketches(
+    make_store: StoreFactory, db_path: Path, clock: ManualClock
+) -> None:
+    rng = random.Random(3)  # noqa: S311 - reproducible data, not cryptography
+    today = bucket_start(clock.time(), "day")
+    sketches: dict[tuple[str, Resolution, int], LatencySketch] = {}
+    rows: list[V2Rollup] = []
+    plan: tuple[tuple[Resolution, int, int], ...] = (("hour", 3600, 30), ("day", 86400, 3))
+    for check in ("default/web", "default/db", "other/dns"):
+        for resolution, width, buckets in plan:
+            for i in range(buckets):
+                start = today - i * width
+                sketch = LatencySketch.of(rng.lognormvariate(-3, 0.5) for _ in range(40))
+                sketches[check, resolution, start] = sketch
+                rows.append((check, resolution, start, 40, i % 3, sketch.dumps()))
+    rows.append(("default/web", "day", today - 5 * 86400, 7, 1, '{"m": 1, "b": '))  # damaged
+    write_v2(db_path, rows)
+
+    store = await make_store()
+    assert schema_versions(db_path) == list(range(1, SCHEMA_VERSION + 1))
+    for (check, resolution, start), sketch in sketches.items():
+        [rollup] = await store.rollups(check, resolution, since=start, until=start + 1)
+        failures = next(row[4] for row in rows if row[:3] == (check, resolution, start))
+        assert (rollup.count, rollup.failures) == (40, failures)
+        kept = LatencySketch.from_bytes(sketch.to_bytes())  # the maximum to the microsecond
+        assert rollup.latency_p50 == kept.quantile(0.5)
+        assert rollup.latency_p99 == kept.quantile(0.99)
+        assert abs(rollup.latency_max - sketch.maximum) <= 5e-7
+    assert store.stats().corrupt_sketches == 0
+    # The damaged row was kept: its counts still show in the uptime bar, its sketch is skipped.
+    days = await store.uptime("default/web", days=6)
+    assert (days[0].count, days[0].failures) == (7, 1)
+    assert len(await store.rollups("default/web", "day")) == 3
+    assert store.stats().corrupt_sketches == 1
+    # Converted roll-ups keep growing incrementally.
+    await store.add_result(result(at=today + 1, duration=5.0))
+    [day] = await store.rollups("default/web", "day", since=today)
+    assert (day.count, day.latency_max) == (41, 5.0)
+
+    connection = sqlite3.connect(db_path)
+    try:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+        names = [row[0] for row in connection.execute("SELECT name FROM checks ORDER BY id")]
+        blob_types = {
+            row[0] for row in connection.execute("SELECT typeof(sketch) FROM rollups_hour")
+        }
+    finally:
+        connection.close()
+    assert "rollups" not in tables
+    assert {"rollups_hour", "rollups_day", "checks"} <= tables
+    assert names == ["default/db", "default/web", "other/dns"]
+    assert blob_types == {"blob"}
 
 
 async def test_reopening_a_current_database_applies_nothing(
