@@ -1,4 +1,4 @@
-"""Fakes for testing code that uses healthwatch, shipped so nobody has to patch our internals.
+"""Fake problem daemons and exporters, to test the detector and exporters as the agent runs them.
 
 ``ScriptedDaemon`` is a problem daemon that reports the statuses you give it;
 ``RecordingExporter`` records what it is given and can be made slow or failing.
@@ -11,13 +11,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from healthwatch.aio.clock import ManualClock
 from healthwatch.model.health import HealthStatus
 from healthwatch.model.metrics import MetricFamily
 from healthwatch.model.problems import ProblemDeclaration, Status
 from healthwatch.problems.base import StatusSink
 
-__all__ = ["ManualClock", "RecordingExporter", "ScriptedDaemon"]
+__all__ = ["RecordingExporter", "ScriptedDaemon"]
 
 
 class ScriptedDaemon:
