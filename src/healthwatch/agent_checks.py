@@ -3,7 +3,8 @@
 Part of the composition root, kept apart from ``agent.py`` so each stays readable.
 The history store lives in the state directory; if it cannot be opened (corrupt,
 locked, read-only), the checks still run, in memory, and the ``checks:history``
-component says why.
+component says why. Alert routes (``alerting:``) are validated with the checks,
+so ``healthwatch validate`` reports their errors too.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import functools
 import logging
 
 from healthwatch.aio.clock import Clock
+from healthwatch.checks.alerts.dispatcher import AlertDispatcher
+from healthwatch.checks.alertspec import Alerting, build_alerting, check_alert_routes
 from healthwatch.checks.service import CheckService
 from healthwatch.checks.spec import CheckSpec, build_checks
 from healthwatch.config.agent import AgentConfig
@@ -19,19 +22,44 @@ from healthwatch.health.checks import CheckOutcome, CheckPolicy
 from healthwatch.health.registry import HealthRegistry
 from healthwatch.model.errors import HealthwatchError
 from healthwatch.model.health import HealthStatus
+from healthwatch.store.config import HistorySettings, parse_history
 from healthwatch.store.history import HistoryStore
 
-__all__ = ["CHECKS_GROUP", "configured_checks", "open_checks"]
+__all__ = [
+    "CHECKS_GROUP",
+    "configured_alerting",
+    "configured_checks",
+    "configured_history",
+    "open_checks",
+]
 
 CHECKS_GROUP = "checks"
 _INLINE = CheckPolicy(inline=True, success_ttl=0, failure_ttl=0)
 _log = logging.getLogger("healthwatch.agent")
 
 
+def configured_alerting(config: AgentConfig) -> Alerting:
+    """The config's alert routes (none when there is no ``alerting:`` section)."""
+    return build_alerting(config.alerting, source=config.source, lines=config.lines)
+
+
+def configured_history(config: AgentConfig) -> HistorySettings:
+    """Retention and pruning of the check history (``history:``), validated."""
+    return parse_history(config.history, source=config.source, lines=config.lines)
+
+
 def configured_checks(config: AgentConfig, *, health_url: str | None = None) -> list[CheckSpec]:
-    """The config's checks, or (with none configured) a self check of the health listener."""
+    """The config's checks, or (with none configured) a self check of the health listener.
+
+    The ``alerting:`` section is validated too, and every route a check names
+    must exist there.
+    """
+    alerting = configured_alerting(config)
+    configured_history(config)
     if config.checks is not None:
-        return build_checks(list(config.checks), source=config.source, lines=config.lines)
+        specs = build_checks(list(config.checks), source=config.source, lines=config.lines)
+        check_alert_routes(specs, alerting, source=config.source, lines=config.lines)
+        return specs
     if health_url is None:
         return []
     self_check: dict[str, object] = {
@@ -71,7 +99,13 @@ async def open_checks(
     """
     specs = configured_checks(config, health_url=health_url)
     registry.add_group(CHECKS_GROUP)
-    opened = HistoryStore(config.state_dir / "history.db", clock=clock)
+    history = configured_history(config)
+    opened = HistoryStore(
+        config.state_dir / "history.db",
+        clock=clock,
+        retention=history.retention,
+        prune_interval=history.prune_interval,
+    )
     store: HistoryStore | None = opened
     registry.register("checks:history", groups=(CHECKS_GROUP,))
     try:
@@ -81,7 +115,9 @@ async def open_checks(
         _log.error("%s; checks run without history", error)
         registry.update("checks:history", HealthStatus.DEGRADED, str(error))
         store = None
-    service = CheckService(specs, clock=clock, store=store)
+    alerting = configured_alerting(config)
+    alerts = AlertDispatcher(alerting, clock=clock) if alerting.routes else None
+    service = CheckService(specs, clock=clock, store=store, alerts=alerts)
     registry.register(
         "checks:scheduler",
         functools.partial(_service_health, service),

@@ -18,6 +18,8 @@ what the lateness figures are for: they show when the scheduler cannot keep up.
 from __future__ import annotations
 
 import asyncio
+import bisect
+import functools
 import heapq
 import logging
 import math
@@ -28,9 +30,12 @@ from dataclasses import dataclass
 
 from healthwatch.aio.clock import Clock
 
-__all__ = ["ScheduledCheck", "Scheduler", "SchedulerStats"]
+__all__ = ["LATE_THRESHOLDS", "ScheduledCheck", "Scheduler", "SchedulerStats"]
 
 _log = logging.getLogger("healthwatch.checks.scheduler")
+
+LATE_THRESHOLDS: tuple[float, ...] = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+"""Seconds of lateness the scheduler counts runs over, since it started (for rates)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,6 +82,9 @@ class SchedulerStats:
     """Median lateness of recent runs in seconds (None before any run)."""
     lateness_p99: float | None
     """99th percentile lateness of recent runs in seconds."""
+    late_over: Mapping[float, int]
+    """Runs that started more than each of :data:`LATE_THRESHOLDS` seconds late, ever:
+    over any window, its share of ``started`` is the share of late runs."""
     in_flight: Mapping[str, int]
     """Runs holding a permit, per kind."""
     waiting: Mapping[str, int]
@@ -91,7 +99,6 @@ class _Entry:
     origin: float
     n: int
     seq: int
-    task: asyncio.Task[None] | None = None
 
     @property
     def slot(self) -> float:
@@ -134,8 +141,9 @@ class Scheduler:
         self._heap: list[tuple[float, int, str]] = []
         self._seq = 0
         self._semaphores: dict[str, asyncio.Semaphore] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._runs: dict[str, asyncio.Task[None]] = {}  # the run in flight of each check
         self._lateness: deque[float] = deque(maxlen=lateness_samples)
+        self._late_bins = [0] * (len(LATE_THRESHOLDS) + 1)  # runs by first threshold reached
         self._in_flight: dict[str, int] = {}
         self._waiting: dict[str, int] = {}
         self._counts = dict.fromkeys(
@@ -174,11 +182,15 @@ class Scheduler:
         if old is None:
             raise KeyError(f"check {check.id!r} is not scheduled")
         if check.interval == old.check.interval:
-            entry = _Entry(check, old.origin, old.n, 0, old.task)
+            entry = _Entry(check, old.origin, old.n, 0)
         else:
             origin = self._clock.monotonic() + self._rng.random() * check.interval
-            entry = _Entry(check, origin, 0, 0, old.task)
+            entry = _Entry(check, origin, 0, 0)
         self._push(entry)
+
+    def limit(self, kind: str) -> int:
+        """How many runs of ``kind`` may be in flight at once."""
+        return self._limits.get(kind, self._default_limit)
 
     def _push(self, entry: _Entry) -> None:
         self._seq += 1
@@ -266,28 +278,33 @@ class Scheduler:
                     skip += 1
                 entry.n += skip
                 self._counts["behind"] += skip
-            elif entry.task is not None and not entry.task.done():
+            elif (running := self._runs.get(check_id)) is not None and not running.done():
                 entry.n += 1
                 self._counts["overlap"] += 1
             else:
-                entry.task = self._start(entry.check, entry.slot)
+                self._start(entry.check, entry.slot)
                 entry.n += 1
             self._seq += 1
             entry.seq = self._seq
             heapq.heappush(heap, (entry.slot, entry.seq, check_id))
 
-    def _start(self, check: ScheduledCheck, slot: float) -> asyncio.Task[None]:
+    def _start(self, check: ScheduledCheck, slot: float) -> None:
+        # Only runs in flight are referenced: with tens of thousands of checks, keeping
+        # each one's finished task (and asyncio's weak reference to it) costs megabytes.
         task = asyncio.create_task(self._execute(check, slot), name=f"check-run:{check.id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+        self._runs[check.id] = task
+        task.add_done_callback(functools.partial(self._finished, check.id))
+
+    def _finished(self, check_id: str, task: asyncio.Task[None]) -> None:
+        if self._runs.get(check_id) is task:
+            del self._runs[check_id]
 
     async def _execute(self, check: ScheduledCheck, slot: float) -> None:
         """One run: wait for a permit, note the lateness, run, count the outcome."""
         kind = check.kind
         semaphore = self._semaphores.get(kind)
         if semaphore is None:
-            semaphore = asyncio.Semaphore(self._limits.get(kind, self._default_limit))
+            semaphore = asyncio.Semaphore(self.limit(kind))
             self._semaphores[kind] = semaphore
         self._waiting[kind] = self._waiting.get(kind, 0) + 1
         try:
@@ -316,6 +333,7 @@ class Scheduler:
 
     def _note_lateness(self, lateness: float) -> None:
         self._lateness.append(lateness)
+        self._late_bins[bisect.bisect_left(LATE_THRESHOLDS, lateness)] += 1
         if lateness <= self._late_after:
             return
         self._counts["late"] += 1
@@ -356,7 +374,7 @@ class Scheduler:
         """
         self._stopping = True
         self._wake()
-        tasks = list(self._tasks)
+        tasks = list(self._runs.values())
         for task in tasks:
             task.cancel()
         if not tasks:
@@ -370,6 +388,11 @@ class Scheduler:
         """The counters now; percentiles are over the most recent runs."""
         samples = sorted(self._lateness)
         c = self._counts
+        over: dict[float, int] = {}
+        beyond = 0
+        for index in range(len(LATE_THRESHOLDS) - 1, -1, -1):  # runs in later bins are over it
+            beyond += self._late_bins[index + 1]
+            over[LATE_THRESHOLDS[index]] = beyond
         return SchedulerStats(
             scheduled=len(self._entries),
             started=c["started"],
@@ -381,6 +404,7 @@ class Scheduler:
             late=c["late"],
             lateness_p50=_percentile(samples, 0.50),
             lateness_p99=_percentile(samples, 0.99),
+            late_over=dict(sorted(over.items())),
             in_flight={k: v for k, v in self._in_flight.items() if v},
             waiting={k: v for k, v in self._waiting.items() if v},
         )

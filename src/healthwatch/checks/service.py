@@ -6,7 +6,9 @@ an alert and when it resolves, and the history store keeps every result and the
 state, so a restart resumes a streak instead of alerting again. The latest result
 of each check is kept in memory for the API, the status page and the metrics;
 the store is optional (a store that cannot open leaves the checks running in
-memory, reported as a degraded component).
+memory, reported as a degraded component). With an alert dispatcher, each
+transition goes out through the check's outbox (:mod:`healthwatch.checks.alerts.outbox`);
+inside a maintenance window a check runs and keeps history but does not alert.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from healthwatch.aio.clock import Clock
+from healthwatch.checks.alerts.dispatcher import AlertDispatcher
+from healthwatch.checks.alerts.outbox import AlertOutbox
 from healthwatch.checks.engine import CheckState, run_check
 from healthwatch.checks.reports import RunRegistry
 from healthwatch.checks.runners.http import timing_trace_config
@@ -44,6 +48,50 @@ class CheckView:
     latest: CheckResult | None = None
     runs: int = 0
     failures: int = 0
+    maintenance: str | None = None
+    """The maintenance window the latest run fell in (``sun 02:00-04:00 UTC``), else None."""
+
+    @property
+    def alert_status(self) -> str:
+        """``in maintenance``, ``firing`` or ``ok``, for people."""
+        if self.maintenance is not None:
+            return "in maintenance"
+        return "firing" if self.state.alerting else "ok"
+
+
+@dataclass(slots=True, kw_only=True)
+class _CheckSamples:
+    """One check's label sets and latest metric samples, kept across scrapes.
+
+    With tens of thousands of checks a scrape builds several samples per check; the
+    label sets never change and most values (failure counts, streaks, status) rarely
+    do, so those samples are built once and reused while their value holds.
+    """
+
+    labels: Mapping[str, str]
+    ok: Mapping[str, str]
+    failed: Mapping[str, str]
+    passing: Sample
+    failing: Sample
+    latest: dict[str, Sample] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, spec: CheckSpec, base: Mapping[str, str]) -> _CheckSamples:
+        labels = {**base, "check": spec.id, "namespace": spec.namespace}
+        return cls(
+            labels=labels,
+            ok={**labels, "outcome": "ok"},
+            failed={**labels, "outcome": "failed"},
+            passing=Sample(labels={**labels, "status": "1"}, value=1.0),
+            failing=Sample(labels={**labels, "status": "0"}, value=0.0),
+        )
+
+    def sample(self, key: str, labels: Mapping[str, str], value: float) -> Sample:
+        """The sample ``key`` with ``value``: the previous one if its value is the same."""
+        found = self.latest.get(key)
+        if found is None or found.value != value:
+            found = self.latest[key] = Sample(labels=labels, value=value)
+        return found
 
 
 class CheckService:
@@ -56,9 +104,17 @@ class CheckService:
         clock: Clock,
         store: CheckHistory | None = None,
         concurrency: Mapping[str, int] | None = None,
+        alerts: AlertDispatcher | None = None,
     ) -> None:
         self.clock = clock
         self.store = store
+        self.alerts = alerts
+        """Delivers notifications to the alert routes; None: transitions are only logged."""
+        self._outbox = (
+            None
+            if alerts is None
+            else AlertOutbox(alerts, state_of=self._state_of, save=self._save_state)
+        )
         self.views: dict[str, CheckView] = {spec.id: CheckView(spec) for spec in specs}
         self.scheduler = Scheduler(
             clock=clock, run=self._run, concurrency=concurrency or _DEFAULT_CONCURRENCY
@@ -70,6 +126,8 @@ class CheckService:
         """Base URL external checks report to (the web listener); set before ``start``."""
         self._session: aiohttp.ClientSession | None = None
         self._task: asyncio.Task[None] | None = None
+        self._samples: dict[str, _CheckSamples] = {}
+        self._samples_node: str | None = None
 
     async def start(self) -> None:
         """Resume saved states, then schedule every check."""
@@ -85,7 +143,16 @@ class CheckService:
                 if view is not None:
                     with contextlib.suppress(KeyError, TypeError, ValueError):
                         view.state = CheckState.from_dict(data)
-        self._session = aiohttp.ClientSession(trace_configs=[timing_trace_config()])
+        if self._outbox is not None:
+            await self._outbox.start((v.spec, v.state) for v in self.views.values())
+        # No cookie jar: one check's cookies must not reach another check of the same host
+        # (and parsing them costs every run). As many pooled connections as http runs may
+        # be in flight, so a run never waits for a connection inside its own timeout.
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=self.scheduler.limit("http")),
+            cookie_jar=aiohttp.DummyCookieJar(),
+            trace_configs=[timing_trace_config()],
+        )
         for view in self.views.values():
             spec = view.spec
             self.scheduler.add(
@@ -104,6 +171,22 @@ class CheckService:
                 await self._task
         if self._session is not None:
             await self._session.close()
+        if self._outbox is not None:
+            await self._outbox.stop()
+
+    def _state_of(self, check_id: str) -> CheckState | None:
+        view = self.views.get(check_id)
+        return None if view is None else view.state
+
+    async def _save_state(self, check_id: str) -> None:
+        view = self.views.get(check_id)
+        if view is None or self.store is None or self.store_error:
+            return
+        try:
+            await self.store.save_state(check_id, view.state.to_dict())
+        except Exception as error:  # history is lost, the checks go on
+            self.store_error = str(error)
+            _log.error("check history write failed: %s", error)
 
     async def _run(self, scheduled: ScheduledCheck) -> None:
         view = self.views.get(scheduled.id)
@@ -115,11 +198,20 @@ class CheckService:
         view.latest = result
         view.runs += 1
         view.failures += 0 if result.ok else 1
+        window = spec.maintenance.active(result.started_at)
+        view.maintenance = None if window is None else window.describe()
+        was_ok = view.state.last_ok
         transition = view.state.observe(
             result,
             failure_threshold=spec.failure_threshold,
             success_threshold=spec.success_threshold,
+            hold=window is not None,
         )
+        notification = None
+        if transition is not None and self._outbox is not None:
+            notification = self._outbox.record(
+                spec, view.state, transition, result, base_url=self.reporting_url
+            )
         if transition is not None:
             level = logging.WARNING if transition == "firing" else logging.INFO
             _log.log(
@@ -132,15 +224,19 @@ class CheckService:
         if self.store is not None and not self.store_error:
             try:
                 await self.store.add_result(result, wait=False)
-                if transition is not None:
-                    await self.store.save_state(spec.id, view.state.to_dict())
             except Exception as error:  # history is lost, the checks go on
                 self.store_error = str(error)
                 _log.error("check history write failed: %s", error)
+        # Saved while a streak or an alert is on, so a restart resumes it; quiet otherwise.
+        if transition is not None or not result.ok or was_ok is not True or view.state.alerting:
+            await self._save_state(spec.id)
+        if notification is not None and self._outbox is not None:
+            self._outbox.send(spec, notification)
 
     # ------------------------------------------------------------ health and metrics
     def health(self) -> tuple[HealthStatus, str]:
-        """Degraded when runs are late (p99 over 1 s) or the history store failed."""
+        """Degraded when runs are late (p99 over 1 s), the history store failed or an alert
+        route keeps failing (named, with its latest error)."""
         stats = self.scheduler.stats()
         summary = (
             f"{len(self.views)} checks, {stats.started} runs, "
@@ -150,6 +246,13 @@ class CheckService:
             return HealthStatus.DEGRADED, f"history store: {self.store_error}; {summary}"
         if stats.lateness_p99 is not None and stats.lateness_p99 > 1.0:
             return HealthStatus.DEGRADED, f"runs late (p99 {stats.lateness_p99:.2f}s); {summary}"
+        problems: list[str] = []
+        if self.alerts is not None:
+            failing = sorted(self.alerts.failing().items())
+            problems += [f"alert route {n} failing: {e}" for n, e in failing]
+            problems += [self.alerts.error] if self.alerts.error else []
+        if problems:
+            return HealthStatus.DEGRADED, f"{'; '.join(problems)}; {summary}"
         return HealthStatus.HEALTHY, summary
 
     def metric_families(self, node: str | None = None) -> list[MetricFamily]:
@@ -161,32 +264,49 @@ class CheckService:
         runs: list[Sample] = []
         since: list[Sample] = []
         now = self.clock.time()
-        for view in self.views.values():
-            spec, latest = view.spec, view.latest
-            labels = {**base, "check": spec.id, "namespace": spec.namespace}
-            runs += [
-                Sample(labels={**labels, "outcome": "ok"}, value=view.runs - view.failures),
-                Sample(labels={**labels, "outcome": "failed"}, value=view.failures),
-            ]
-            failures.append(Sample(labels=labels, value=view.state.consecutive_failures))
-            last_ok = view.state.last_success
+        all_ok = True
+        if self._samples_node != node:
+            self._samples, self._samples_node = {}, node
+        cache = self._samples  # several samples per check and scrape: reuse what holds
+        for check_id, view in self.views.items():
+            own = cache.get(check_id)
+            if own is None:
+                own = cache[check_id] = _CheckSamples.of(view.spec, base)
+            latest, state, labels = view.latest, view.state, own.labels
+            runs.append(own.sample("ok", own.ok, view.runs - view.failures))
+            runs.append(own.sample("failed", own.failed, view.failures))
+            failures.append(own.sample("streak", labels, state.consecutive_failures))
+            last_ok = state.last_success
             since.append(Sample(labels=labels, value=-1.0 if last_ok is None else now - last_ok))
             if latest is None:
                 continue  # never run: hidden, as Kuberhealthy hides it
-            status.append(
-                Sample(
-                    labels={**labels, "status": "1" if latest.ok else "0"},
-                    value=1.0 if latest.ok else 0.0,
-                )
-            )
+            all_ok = all_ok and latest.ok
+            status.append(own.passing if latest.ok else own.failing)
             duration.append(Sample(labels=labels, value=latest.duration))
         stats = self.scheduler.stats()
-        all_ok = all(v.latest.ok for v in self.views.values() if v.latest is not None)
         lateness = tuple(
             Sample(labels={**base, "quantile": q}, value=v)
             for q, v in (("0.5", stats.lateness_p50), ("0.99", stats.lateness_p99))
             if v is not None
         )
+        events = (
+            ("started", stats.started),
+            ("completed", stats.completed),
+            ("failed", stats.failed),
+            ("cancelled", stats.cancelled),
+            ("skipped_overlap", stats.skipped_overlap),
+            ("skipped_behind", stats.skipped_behind),
+        )
+        scheduler_runs = [Sample(labels={**base, "event": e}, value=n) for e, n in events]
+        late_runs = [
+            Sample(labels={**base, "over": f"{over:g}"}, value=count)
+            for over, count in stats.late_over.items()
+        ]
+        alert_counts = self.alerts.counts() if self.alerts is not None else {}
+        notifications = [
+            Sample(labels={**base, "route": route, "outcome": outcome}, value=count)
+            for (route, outcome), count in sorted(alert_counts.items())
+        ]
         gauge, counter = MetricKind.GAUGE, MetricKind.COUNTER
         table: list[tuple[str, MetricKind, str, Sequence[Sample]]] = [
             (
@@ -231,6 +351,27 @@ class CheckService:
                 gauge,
                 "How late runs start, over the latest runs, by quantile.",
                 lateness,
+            ),
+            (
+                "healthwatch_check_scheduler_runs",
+                counter,
+                "Runs of all checks by what the scheduler did: started, completed, failed "
+                "(the runner raised), cancelled, skipped_overlap, skipped_behind.",
+                scheduler_runs,
+            ),
+            (
+                "healthwatch_check_schedule_late_runs",
+                counter,
+                "Runs that started more than `over` seconds after their slot; divide its rate "
+                'by the rate of healthwatch_check_scheduler_runs{event="started"}.',
+                late_runs,
+            ),
+            (
+                "healthwatch_alert_notifications",
+                counter,
+                "Alert notifications and attempts by route and outcome: delivered, refreshed "
+                "(an Alertmanager re-send), failed (an attempt, retried), rejected, dropped.",
+                notifications,
             ),
         ]
         return [

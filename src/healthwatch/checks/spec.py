@@ -12,20 +12,18 @@ each kind gets its runner's target.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final, Literal
-from urllib.parse import urlsplit
 
 import msgspec
 
+from healthwatch.checks.alertspec import alerting_fields
 from healthwatch.checks.expressions import Condition, ConditionSyntaxError, compile_condition
-from healthwatch.checks.runners.exec import ExecTarget
-from healthwatch.checks.runners.external import ExternalTarget
-from healthwatch.checks.runners.http import HttpTarget
-from healthwatch.checks.runners.tcp import TcpTarget
-from healthwatch.checks.runners.tls import TlsTarget
+from healthwatch.checks.maintenance import NO_MAINTENANCE, Maintenance, MaintenanceEntry
+from healthwatch.checks.targets import Target, Where, build_target
+from healthwatch.checks.targets import fail as _fail
 from healthwatch.config.durations import parse_duration
 from healthwatch.config.yamlfile import convert
 from healthwatch.model.errors import ConfigError
@@ -40,22 +38,22 @@ __all__ = [
     "build_checks",
 ]
 
-CheckKind = Literal["http", "tcp", "tls", "exec", "external"]
+CheckKind = Literal["http", "tcp", "tls", "exec", "external", "dns"]
 Duration = str | int | float
-Target = HttpTarget | TcpTarget | TlsTarget | ExecTarget | ExternalTarget
 
 MAX_RETRIES: Final = 5
 MIN_INTERVAL: Final = 1.0
 _NAME: Final = re.compile(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?")
-_METHOD: Final = re.compile(r"[A-Z][A-Z0-9_-]*")
 
 KIND_FIELDS: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
     {
-        "http": frozenset({"url", "method", "headers", "body", "ca_file", "verify"}),
+        "http": frozenset({"url", "method", "headers", "body", "ca_file", "verify"})
+        | {"follow_redirects", "max_redirects", "client_cert", "client_key", "all_addresses"},
         "tcp": frozenset({"host", "port", "send", "expect"}),
         "tls": frozenset({"host", "port", "server_name", "ca_file", "verify"}),
         "exec": frozenset({"argv", "env", "cwd"}),
         "external": frozenset({"argv", "env"}),
+        "dns": frozenset({"query", "record_type", "server", "protocol"}),
     }
 )
 """The kind-specific fields each kind accepts; the others are errors on it."""
@@ -67,6 +65,7 @@ DEFAULT_CONDITIONS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
         "tls": ("cert.chain_ok == true and cert.hostname_ok == true and cert.expiry > 0s",),
         "exec": ("exit_code == 0",),
         "external": ("ok == true",),
+        "dns": ('dns.rcode == "NOERROR" and dns.answers != []',),
     }
 )
 """Conditions used when an entry gives none."""
@@ -85,11 +84,18 @@ class CheckEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_onl
     failure_threshold: int = 1
     success_threshold: int = 1
     labels: dict[str, str] = msgspec.field(default_factory=dict)
+    alerts: list[str] | None = None
+    maintenance: list[MaintenanceEntry] | None = None
     # http
     url: str | None = None
     method: str | None = None
     headers: dict[str, str] | None = None
     body: str | None = None
+    follow_redirects: bool | None = None
+    max_redirects: int | None = None
+    client_cert: str | None = None
+    client_key: str | None = None
+    all_addresses: bool | None = None
     # tcp and tls
     host: str | None = None
     port: int | None = None
@@ -103,6 +109,11 @@ class CheckEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_onl
     argv: list[str] | None = None
     env: dict[str, str] | None = None
     cwd: str | None = None
+    # dns ("query" is the name looked up; "name" is the check's)
+    query: str | None = None
+    record_type: str | None = None
+    server: str | None = None
+    protocol: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -129,9 +140,10 @@ class CheckSpec:
     labels: Mapping[str, str]
     target: Target
     """What the kind's runner probes."""
-
-
-Where = Callable[[str], str]
+    alerts: tuple[str, ...] | None = None
+    """Alert route names (``alerts:``); None: the routes in ``alerting.default_routes``."""
+    maintenance: Maintenance = NO_MAINTENANCE
+    """Windows in which the check runs but does not alert."""
 
 
 def _where_in(source: str, lines: Mapping[str, int] | None, prefix: str) -> Where:
@@ -148,12 +160,6 @@ def _where_in(source: str, lines: Mapping[str, int] | None, prefix: str) -> Wher
         return f"{source}:{line}" if line else source
 
     return where
-
-
-def _fail(where: Where, field: str, problem: str, value: object = None) -> ConfigError:
-    """The error for ``field``: ``file:line: field: problem (got value)``."""
-    shown = f" (got {value!r:.200})" if value is not None else ""
-    return ConfigError(f"{where(field)}: {field}: {problem}{shown}")
 
 
 def _seconds(where: Where, field: str, value: Duration) -> float:
@@ -196,80 +202,6 @@ def _check_common(entry: CheckEntry, where: Where, label: str) -> tuple[float, f
         if value is not None:
             raise _fail(where, label + field, f"not a field of a {entry.kind} check", value)
     return interval, timeout
-
-
-def _host_port(entry: CheckEntry, where: Where, label: str, default: int | None) -> tuple[str, int]:
-    if not entry.host:
-        raise _fail(where, label + "host", f"a {entry.kind} check needs a host", entry.host)
-    port = entry.port if entry.port is not None else default
-    if port is None:
-        raise _fail(where, label + "port", f"a {entry.kind} check needs a port")
-    if not 0 < port < 65536:
-        raise _fail(where, label + "port", "must be between 1 and 65535", port)
-    return entry.host, port
-
-
-def _http(entry: CheckEntry, where: Where, label: str) -> HttpTarget:
-    url = entry.url
-    if not url:
-        raise _fail(where, label + "url", "an http check needs a url", url)
-    try:
-        parts = urlsplit(url)
-    except ValueError as error:
-        raise _fail(where, label + "url", f"not a URL: {error}", url) from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _fail(where, label + "url", "must be an absolute http:// or https:// URL", url)
-    method = entry.method or "GET"
-    if not _METHOD.fullmatch(method):
-        raise _fail(where, label + "method", "must be an upper-case HTTP method", method)
-    return HttpTarget(
-        url=url,
-        method=method,
-        headers=MappingProxyType(dict(entry.headers or {})),
-        body=None if entry.body is None else entry.body.encode(),
-        verify_tls=True if entry.verify is None else entry.verify,
-        ca_file=entry.ca_file,
-    )
-
-
-def _target(entry: CheckEntry, where: Where, label: str) -> Target:
-    if entry.kind == "http":
-        return _http(entry, where, label)
-    if entry.kind == "tcp":
-        host, port = _host_port(entry, where, label, None)
-        try:
-            return TcpTarget(
-                host=host,
-                port=port,
-                send=None if entry.send is None else entry.send.encode(),
-                expect=entry.expect,
-            )
-        except ValueError as error:
-            raise _fail(where, label + "expect", str(error)) from None
-    if entry.kind == "tls":
-        host, port = _host_port(entry, where, label, 443)
-        return TlsTarget(
-            host,
-            port,
-            server_name=entry.server_name,
-            ca_file=entry.ca_file,
-            verify=True if entry.verify is None else entry.verify,
-        )
-    if entry.kind == "external":
-        if entry.argv is not None and (not entry.argv or not entry.argv[0]):
-            raise _fail(where, label + "argv", "argv, when given, must not be empty", entry.argv)
-        return ExternalTarget(
-            argv=None if entry.argv is None else tuple(entry.argv),
-            env=None if entry.env is None else MappingProxyType(dict(entry.env)),
-            namespace=entry.namespace,
-        )
-    if not entry.argv or not entry.argv[0]:
-        raise _fail(where, label + "argv", "an exec check needs a non-empty argv", entry.argv)
-    return ExecTarget(
-        tuple(entry.argv),
-        env=None if entry.env is None else MappingProxyType(dict(entry.env)),
-        cwd=entry.cwd,
-    )
 
 
 def _conditions(entry: CheckEntry, where: Where, label: str) -> tuple[Condition, ...]:
@@ -326,7 +258,10 @@ def build_checks(
         if check_id in seen:
             raise _fail(where, label + "name", "another check has this namespace/name", check_id)
         seen.add(check_id)
-        target = _target(entry, where, label)
+        target = build_target(entry, where, label)
+        alerts, maintenance = alerting_fields(
+            entry.alerts, entry.maintenance, where=where, label=label
+        )
         specs.append(
             CheckSpec(
                 id=check_id,
@@ -341,6 +276,8 @@ def build_checks(
                 success_threshold=entry.success_threshold,
                 labels=MappingProxyType(dict(entry.labels)),
                 target=target,
+                alerts=alerts,
+                maintenance=maintenance,
             )
         )
     return specs

@@ -1,4 +1,4 @@
-"""The agent's configuration: listeners, state, health endpoint policy, heartbeat.
+"""The agent's configuration: listeners, state, health endpoint policy, heartbeat, alerting.
 
 One YAML file (``healthwatch run --config FILE``) whose sections later issues
 extend; command-line flags override the file; everything has a default, so
@@ -81,6 +81,18 @@ class ConfigFile(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_onl
     """Log monitors in our YAML form; validated by the log monitor's own config loader."""
     checks: list[dict[str, object]] | None = None
     """Synthetic checks; validated by the checks' own spec loader."""
+    alerting: dict[str, object] | None = None
+    """Alert routes of the checks; validated by the checks' own alerting loader."""
+    history: dict[str, object] | None = None
+    """Check history retention; validated by the store's own loader."""
+    plugin_monitors: list[dict[str, object]] | None = None
+    """Custom plugin monitors in our YAML form; validated by the plugin monitor."""
+    stats_monitor: dict[str, object] | bool | None = None
+    """The stats monitor's settings, or false to turn the embedded one off."""
+    service_monitors: list[dict[str, object]] | None = None
+    """Service monitors; validated by the service monitor."""
+    gpu: dict[str, object] | bool | None = None
+    """The GPU daemon's settings, or false to turn it off (default: on when NVML loads)."""
 
 
 class AgentConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -111,6 +123,22 @@ class AgentConfig(msgspec.Struct, frozen=True, kw_only=True):
     """Line of each field path in the config file, for errors found later."""
     source: str
     """Where the settings came from: the file, or ``embedded default``."""
+    alerting: dict[str, object] | None = None
+    """The ``alerting:`` section as written (None: no alert routes)."""
+    history: dict[str, object] | None = None
+    """The ``history:`` section as written (None: default retention)."""
+    plugin_monitors: tuple[dict[str, object], ...] | None = None
+    """Our YAML custom plugin monitors."""
+    custom_plugin_monitors: tuple[str, ...] = ()
+    """node-problem-detector custom-plugin-monitor JSON files (``--config.custom-plugin-...``)."""
+    stats_monitor: dict[str, object] | bool | None = None
+    """The ``stats_monitor:`` section (None: the embedded default; false: off)."""
+    system_stats_monitors: tuple[str, ...] = ()
+    """node-problem-detector system-stats-monitor JSON files (``--config.system-stats-monitor``)."""
+    service_monitors: tuple[dict[str, object], ...] | None = None
+    """Our YAML service monitors."""
+    gpu: dict[str, object] | bool | None = None
+    """The ``gpu:`` section (None: on when NVML loads; false: off)."""
 
 
 def _parse(where: Callable[[str], str], field: str, parse: Callable[[], T]) -> T:
@@ -125,6 +153,8 @@ def load_config(
     *,
     overrides: Mapping[str, str | None] | None = None,
     system_log_monitors: tuple[str, ...] = (),
+    custom_plugin_monitors: tuple[str, ...] = (),
+    system_stats_monitors: tuple[str, ...] = (),
 ) -> AgentConfig:
     """Read the file (if any), apply flag ``overrides`` to the ``agent`` section and validate.
 
@@ -183,9 +213,21 @@ def load_config(
         log_monitors=tuple(file.log_monitors) if file.log_monitors is not None else None,
         system_log_monitors=system_log_monitors,
         checks=tuple(file.checks) if file.checks is not None else None,
+        alerting=file.alerting,
+        history=file.history,
+        plugin_monitors=_entries(file.plugin_monitors),
+        custom_plugin_monitors=custom_plugin_monitors,
+        stats_monitor=file.stats_monitor,
+        system_stats_monitors=system_stats_monitors,
+        service_monitors=_entries(file.service_monitors),
+        gpu=file.gpu,
         lines=lines,
         source=source,
     )
+
+
+def _entries(items: list[dict[str, object]] | None) -> tuple[dict[str, object], ...] | None:
+    return tuple(items) if items is not None else None
 
 
 def _required(address: ListenAddress | None) -> ListenAddress:

@@ -133,7 +133,7 @@ def test_errors_name_file_line_field_and_value(
         ({"name": "w", "kind": "exec", "argv": []}, "argv", "(got [])"),
         ({"name": "w", "kind": "exec", "argv": ["x"], "server_name": "h"}, "server_name",
          "exec"),
-        ({"name": "w", "kind": "dns"}, "kind", "Invalid enum value 'dns'"),
+        ({"name": "w", "kind": "ftp"}, "kind", "Invalid enum value 'ftp'"),
         ({"kind": "http"}, "", "missing required field `name`"),
     ],
 )  # fmt: skip

@@ -24,17 +24,19 @@ import contextlib
 import errno
 import functools
 import json
+import os
 import re
 import ssl
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType, SimpleNamespace
 from typing import Any
 
 import aiohttp
 
 from healthwatch.checks.runners.base import MAX_BODY, Probe
+from healthwatch.checks.runners.http_addresses import probe_every_address
 
 __all__ = ["HttpTarget", "redact_url", "run_http", "timing_trace_config"]
 
@@ -70,6 +72,8 @@ class HttpTarget:
     """PEM client certificate for mutual TLS."""
     client_key: str | None = None
     """PEM key of ``client_cert`` (when not inside the certificate file)."""
+    all_addresses: bool = False
+    """Send the request to every address of the host (see :mod:`.http_addresses`)."""
 
 
 @dataclass(slots=True)
@@ -144,15 +148,22 @@ def timing_trace_config() -> aiohttp.TraceConfig:
 def _ssl_for(target: HttpTarget) -> ssl.SSLContext | bool:
     if target.client_cert is None and target.ca_file is None:
         return target.verify_tls  # aiohttp's defaults; keeps pooled connections reusable
-    return _ssl_context(target.ca_file, target.client_cert, target.client_key, target.verify_tls)
+    files = (target.ca_file, target.client_cert, target.client_key)
+    changed = tuple(None if path is None else os.stat(path).st_mtime_ns for path in files)
+    return _ssl_context(*files, target.verify_tls, changed)
 
 
 @functools.lru_cache(maxsize=32)
 def _ssl_context(
-    ca_file: str | None, cert: str | None, key: str | None, verify: bool
+    ca_file: str | None,
+    cert: str | None,
+    key: str | None,
+    verify: bool,
+    _changed: tuple[int | None, ...],
 ) -> ssl.SSLContext:
     """One context per TLS configuration: building them is slow, and a shared session
-    pools connections by context, so a fresh one per attempt would never reuse any."""
+    pools connections by context, so a fresh one per attempt would never reuse any.
+    ``_changed`` (the files' modification times) makes a renewed certificate load anew."""
     context = ssl.create_default_context(cafile=ca_file)
     if not verify:
         context.check_hostname = False
@@ -239,7 +250,7 @@ async def _attempt(
         headers=dict(target.headers),
         data=target.body,
         allow_redirects=target.follow_redirects,
-        max_redirects=target.max_redirects,
+        max_redirects=target.max_redirects + 1,  # aiohttp fails on reaching its limit
         ssl=tls,
         timeout=aiohttp.ClientTimeout(total=seconds),
         trace_request_ctx=marks,
@@ -278,7 +289,16 @@ async def run_http(
     ``reached`` is True when an HTTP response started (status and headers came
     back), even if something failed afterwards (a body that never finishes, a
     redirect loop). With no ``session`` a temporary one is made and closed.
+    With ``all_addresses`` each address gets its own request (see :mod:`.http_addresses`).
     """
+    if target.all_addresses:
+        single = replace(target, all_addresses=False)
+        return await probe_every_address(
+            target.url,
+            timeout=timeout,
+            probe=lambda own, seconds: run_http(single, timeout=seconds, session=own),
+            trace_config=timing_trace_config,
+        )
     marks = _Timings(start=time.perf_counter())
     https = target.url.lower().startswith("https:")
     context: dict[str, object] = {}
