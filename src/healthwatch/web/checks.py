@@ -36,6 +36,7 @@ def _result(result: CheckResult | None) -> dict[str, Any] | None:
         "started_at": iso_time(result.started_at),
         "duration_seconds": round(result.duration, 6),
         "attempts": result.attempts,
+        "passed_after_retry": result.ok and result.attempts > 1,
         "observations": [
             {"condition": o.condition, "ok": o.ok, "observed": o.observed}
             for o in result.observations
@@ -59,6 +60,8 @@ def _view(view: CheckView) -> dict[str, Any]:
         "failures": view.failures,
         "consecutive_failures": state.consecutive_failures,
         "alerting": state.alerting,
+        "alert_status": view.alert_status,
+        "maintenance": view.maintenance,
         "last_success_at": iso_time(state.last_success),
     }
 
