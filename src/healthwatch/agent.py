@@ -25,12 +25,12 @@ from pathlib import Path
 
 from healthwatch._version import __version__
 from healthwatch.agent_checks import open_checks
+from healthwatch.agent_problems import open_problems
 from healthwatch.aio.clock import Clock, SystemClock
 from healthwatch.aio.sites import AppSite
 from healthwatch.checks.service import CheckService
 from healthwatch.config.agent import AgentConfig
-from healthwatch.config.yamlfile import convert
-from healthwatch.detector import PROBLEMS_GROUP, Detector
+from healthwatch.detector import Detector
 from healthwatch.exporters.log import LogExporter
 from healthwatch.exporters.prometheus import FamiliesCollector, ProblemMetrics, metrics_site
 from healthwatch.health.checks import CheckOutcome
@@ -47,20 +47,13 @@ from healthwatch.model.errors import ConfigError, HealthwatchError
 from healthwatch.model.health import HealthStatus
 from healthwatch.model.problems import StatusExporter
 from healthwatch.problems.base import DaemonKinds
-from healthwatch.problems.logmonitor.config import (
-    LogMonitorSpec,
-    build_log_monitor,
-    load_npd_system_log_monitor,
-)
-from healthwatch.problems.logmonitor.defaults import default_kernel_monitor
 from healthwatch.problems.logmonitor.kmsg import boot_time_of
-from healthwatch.problems.logmonitor.specs import LogMonitorConfig
 from healthwatch.store.history import HistoryStore
 from healthwatch.web.app import web_app
 from healthwatch.web.checks import add_check_routes
 from healthwatch.web.reports import add_report_routes
 
-__all__ = ["RUNTIME_FILE", "Agent", "configured_log_monitors"]
+__all__ = ["RUNTIME_FILE", "Agent"]
 
 RUNTIME_FILE = "agent.json"
 """Written in the state directory while the agent runs: its pid and listener URLs."""
@@ -77,25 +70,6 @@ def _release_startup_memory() -> None:
     gc.collect()
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
-def configured_log_monitors(config: AgentConfig) -> list[LogMonitorConfig]:
-    """The log monitors a config asks for: node-problem-detector files, then our YAML ones.
-
-    Raises :class:`ConfigError` naming the file, line and field of the first problem.
-    """
-    configs = [load_npd_system_log_monitor(path) for path in config.system_log_monitors]
-    for index, raw in enumerate(config.log_monitors or ()):
-        prefix = f"log_monitors[{index}]"
-        spec = convert(raw, LogMonitorSpec, source=config.source, lines=config.lines, prefix=prefix)
-        configs.append(
-            build_log_monitor(spec, source=config.source, lines=config.lines, prefix=prefix)
-        )
-    names = [c.name for c in configs]
-    for name in names:
-        if names.count(name) > 1:
-            raise ConfigError(f"{config.source}: two log monitors are named {name!r}")
-    return configs
 
 
 class Agent:
@@ -193,51 +167,26 @@ class Agent:
         self.registry.update(name, HealthStatus.HEALTHY, f"serving on {site.url}")
         return site
 
-    def _log_monitor_configs(self) -> list[LogMonitorConfig]:
-        """Our YAML monitors, node-problem-detector's files, or the embedded default."""
-        config = self.config
-        configs = configured_log_monitors(config)
-        if config.log_monitors is None and not config.system_log_monitors:
-            default, why = default_kernel_monitor(config.host_root)
-            self.decisions["kernel_log"] = why
-            if default is None:
-                self.registry.add_group(PROBLEMS_GROUP)
-                self.registry.register("daemon:kernel-monitor", groups=(PROBLEMS_GROUP,))
-                self.registry.update("daemon:kernel-monitor", HealthStatus.DEGRADED, why)
-                _log.warning("kernel monitor off: %s", why)
-            else:
-                configs.append(default)
-                _log.info("kernel monitor on %s: %s", default.path, why)
-        return configs
-
     async def _start_problems(self) -> None:
-        configs = self._log_monitor_configs()
-        if not configs:
-            return
         try:
             boot_time: float | None = boot_time_of(self.config.host_root, self.clock)
         except HealthwatchError:
             boot_time = None
-        state = self.config.state_dir / "problems"
-        make = self.kinds.factory("logmonitor")
-        monitors = [
-            make(
-                config=c,
-                clock=self.clock,
-                host_root=self.config.host_root,
-                state_dir=state,
-                boot_time=boot_time,
-            )
-            for c in configs
-        ]
         exporters: list[StatusExporter] = [LogExporter()]
         node = self.config.node_name
         if self.collectors is not None:
             exporters.append(ProblemMetrics(self.collectors, node=node))
-        detector = Detector(monitors, exporters, registry=self.registry)
-        await detector.start()  # raises NoDaemonStartedError when no monitor can start
+        detector = await open_problems(
+            self.config,
+            registry=self.registry,
+            clock=self.clock,
+            kinds=self.kinds,
+            exporters=exporters,
+            decisions=self.decisions,
+            boot_time=boot_time,
+        )  # raises NoDaemonStartedError when daemons are configured and none can start
         self.detector = detector
-        if self.collectors is not None:
+        if detector is not None and self.collectors is not None:
             self.collectors.register(FamiliesCollector(lambda: detector.metric_families(node)))
 
     async def _start_metrics(self) -> None:

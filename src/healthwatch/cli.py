@@ -61,23 +61,54 @@ def cli() -> None:
     multiple=True,
     help="node-problem-detector system-log-monitor JSON file(s), comma-separated or repeated.",
 )
-def run(config_file: str | None, system_log_monitor: tuple[str, ...], **flags: str | None) -> None:
+@click.option(
+    "--config.custom-plugin-monitor",
+    "custom_plugin_monitor",
+    multiple=True,
+    help="node-problem-detector custom-plugin-monitor JSON file(s), comma-separated or repeated.",
+)
+@click.option(
+    "--config.system-stats-monitor",
+    "system_stats_monitor",
+    multiple=True,
+    help="node-problem-detector system-stats-monitor JSON file(s), comma-separated or repeated.",
+)
+def run(
+    config_file: str | None,
+    system_log_monitor: tuple[str, ...],
+    custom_plugin_monitor: tuple[str, ...],
+    system_stats_monitor: tuple[str, ...],
+    **flags: str | None,
+) -> None:
     """Run the agent until SIGTERM or SIGINT."""
     from healthwatch.agent import Agent  # noqa: PLC0415 - only `run` pays for the agent
     from healthwatch.config.agent import load_config  # noqa: PLC0415
     from healthwatch.logs import setup_logging  # noqa: PLC0415
 
-    npd_files = tuple(f for value in system_log_monitor for f in value.split(",") if f)
+    def files(values: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(f for value in values for f in value.split(",") if f)
+
     try:
-        config = load_config(config_file, overrides=flags, system_log_monitors=npd_files)
+        config = load_config(
+            config_file,
+            overrides=flags,
+            system_log_monitors=files(system_log_monitor),
+            custom_plugin_monitors=files(custom_plugin_monitor),
+            system_stats_monitors=files(system_stats_monitor),
+        )
     except HealthwatchError as error:
         _fail(str(error))
         return
     setup_logging(level=config.log_level, fmt=config.log_format)
 
     origin = config.source
-    if config.system_log_monitors:
-        origin += f" + {len(config.system_log_monitors)} node-problem-detector file(s)"
+    npd_files = (
+        len(config.system_log_monitors)
+        + len(config.custom_plugin_monitors)
+        + len(config.system_stats_monitors)
+    )
+    if npd_files:
+        origin += f" + {npd_files} node-problem-detector file(s)"
 
     async def main() -> int:
         agent = Agent(config)
@@ -179,15 +210,13 @@ def status(url: str | None, as_json: bool, timeout: float) -> None:
 def validate(files: tuple[str, ...]) -> None:
     """Check config files without running anything; every error is printed.
 
-    Agent YAML files (with their log monitors and checks) and node-problem-detector
-    system-log-monitor JSON files are recognised by their content.
+    Agent YAML files (with their problem daemons and checks) and node-problem-detector
+    JSON files (system log, custom plugin and system stats monitors) are recognised by
+    their content.
     """
-    from healthwatch.agent import configured_log_monitors  # noqa: PLC0415
     from healthwatch.agent_checks import configured_checks  # noqa: PLC0415
+    from healthwatch.agent_problems import configured_daemons, load_npd_file  # noqa: PLC0415
     from healthwatch.config.agent import load_config  # noqa: PLC0415
-    from healthwatch.problems.logmonitor.config import (  # noqa: PLC0415
-        load_npd_system_log_monitor,
-    )
 
     failed = False
     for file in files:
@@ -197,11 +226,12 @@ def validate(files: tuple[str, ...]) -> None:
             continue
         try:
             if Path(file).read_bytes()[:4096].lstrip().startswith(b"{"):
-                load_npd_system_log_monitor(file)
-            else:
-                config = load_config(file)
-                configured_log_monitors(config)
-                configured_checks(config)
+                kind = load_npd_file(file)
+                click.echo(f"{file}: ok ({kind})")
+                continue
+            config = load_config(file)
+            configured_daemons(config)
+            configured_checks(config)
         except HealthwatchError as error:
             click.echo(str(error), err=True)
             failed = True

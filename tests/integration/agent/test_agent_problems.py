@@ -226,6 +226,7 @@ def test_a_monitor_that_cannot_start_degrades_and_none_starting_is_fatal(
     only_broken = tmp_path / "broken.yaml"
     only_broken.write_text(
         "log_monitors:\n  - {name: broken, source: kmsg, path: /nonexistent/kmsg}\n"
+        "stats_monitor: false\ngpu: false\n"
     )
     dead = start_agent("--config", str(only_broken), wait=False)
     _, err = dead.process.communicate(timeout=30)
