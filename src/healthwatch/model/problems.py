@@ -94,6 +94,8 @@ class ProblemDeclaration:
     """Condition type a permanent problem sets; None for temporary problems."""
     source: str = ""
     """The daemon that may report it (filled in by the detector when empty)."""
+    rule: str = ""
+    """What the daemon looks for, for people (a log rule's pattern); empty when it has none."""
 
 
 @runtime_checkable

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from healthwatch._version import __version__
+from healthwatch.web.dashboard.openapi import DASHBOARD_SCHEMAS, dashboard_paths
 
 __all__ = ["openapi_document"]
 
@@ -169,15 +170,7 @@ def _paths() -> dict[str, Any]:
         ),
     ]
     return {
-        "/": {
-            "get": {
-                "summary": "The dashboard (HTML)",
-                "responses": {
-                    code: {"description": what, "content": {"text/html": {"schema": _STRING}}}
-                    for code, what in (("200", "ok or degraded"), ("503", "not ready"))
-                },
-            }
-        },
+        **dashboard_paths(),
         "/api/v1/health": {
             "get": {
                 "summary": "The agent's own health report (components, probes, lifecycle)",
@@ -270,5 +263,5 @@ def openapi_document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "healthwatch agent API", "version": __version__},
         "paths": _paths(),
-        "components": {"schemas": _SCHEMAS},
+        "components": {"schemas": {**_SCHEMAS, **DASHBOARD_SCHEMAS}},
     }

@@ -110,11 +110,14 @@ class LogMonitor:
         return self.config.name
 
     def declarations(self) -> tuple[ProblemDeclaration, ...]:
-        """Every reason this monitor may report."""
+        """Every reason this monitor may report, each with its rule's pattern."""
         return tuple(
-            ProblemDeclaration(reason=rule.reason, condition=rule.condition, source=self.name)
-            if rule.kind == "permanent"
-            else ProblemDeclaration(reason=rule.reason, source=self.name)
+            ProblemDeclaration(
+                reason=rule.reason,
+                condition=rule.condition if rule.kind == "permanent" else None,
+                source=self.name,
+                rule=rule.pattern,
+            )
             for rule in self.config.rules
             if rule.kind != "recovery"
         )
