@@ -1,6 +1,8 @@
-"""The command line: ``healthwatch run | probe | status | validate | version``.
+"""The command line: ``healthwatch run | check | probe | replay | status | validate | version``.
 
-Only this module chooses exit codes: 0 success, 1 a probe or status that is
+A thin table of commands: the work of the bigger ones lives in the ``cli_*``
+modules beside this one, imported only by the command that needs them. Only
+this module chooses exit codes: 0 success, 1 a probe, check or status that is
 not healthy, 2 a usage, configuration or start-up error (with a message naming
 what is wrong).
 """
@@ -8,12 +10,7 @@ what is wrong).
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
-import urllib.error
-import urllib.request
-from pathlib import Path
-from typing import Any
 
 import click
 
@@ -82,7 +79,7 @@ def run(
 ) -> None:
     """Run the agent until SIGTERM or SIGINT."""
     from healthwatch.agent import Agent  # noqa: PLC0415 - only `run` pays for the agent
-    from healthwatch.config.agent import load_config  # noqa: PLC0415
+    from healthwatch.config.agent import default_state_dir, load_config  # noqa: PLC0415
     from healthwatch.logs import setup_logging  # noqa: PLC0415
 
     def files(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -118,11 +115,21 @@ def run(
         started.cancel()
         if not running.done():
             urls = agent.urls()
+            dashboard = urls.pop("dashboard") or (
+                "off (--listen off)" if config.listen is None else "not serving (see the log)"
+            )
+            click.echo(f"dashboard: {dashboard}")
             click.echo(
                 f"healthwatch {__version__} on {config.node_name} ({origin}): "
-                + ", ".join(f"{k} {v or 'off'}" for k, v in urls.items()),
-                err=False,
+                + ", ".join(f"{k} {v or 'off'}" for k, v in urls.items())
+                + f"; state in {config.state_dir}"
             )
+            if agent.web is not None:
+                here = config.state_dir == default_state_dir()
+                click.echo(
+                    "what it runs and why: healthwatch status"
+                    + ("" if here else f" --url {agent.web.url}")
+                )
         return await running
 
     try:
@@ -158,51 +165,24 @@ def probe(url: str, kind: str | None, timeout: float, quiet: bool) -> None:
     sys.exit(0 if result.ok else EXIT_UNHEALTHY)
 
 
-def _default_status_url() -> str:
-    from healthwatch.agent import RUNTIME_FILE  # noqa: PLC0415
-    from healthwatch.config.agent import default_state_dir  # noqa: PLC0415
-
-    runtime = default_state_dir() / RUNTIME_FILE
-    try:
-        data = json.loads(runtime.read_text(encoding="utf-8"))
-        if isinstance(data, dict) and isinstance(data.get("web"), str):
-            return str(data["web"])
-    except (OSError, ValueError):
-        pass
-    return "http://127.0.0.1:9800"
-
-
 @cli.command()
 @click.option("--url", help="Base URL of the agent's web listener (default: this machine's).")
-@click.option("--json", "as_json", is_flag=True, help="Print the raw JSON report.")
-@click.option("--timeout", type=float, default=5.0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON, for scripts.")
+@click.option("--timeout", type=float, default=5.0, show_default=True, help="Seconds to wait.")
 def status(url: str | None, as_json: bool, timeout: float) -> None:
-    """Ask a running agent how it is; exit 1 unless ok or degraded."""
-    base = (url or _default_status_url()).rstrip("/")
-    target = f"{base}/api/v1/health"
-    if not target.startswith(("http://", "https://")):
-        _fail(f"--url must be http(s)://HOST:PORT, got {base!r}")
+    """Ask a running agent how it is; exit 1 unless ok or degraded.
+
+    On a terminal: coloured tables of its components and checks, the dashboard's
+    address and what the agent decided by itself and why. Otherwise plain lines.
+    """
+    from healthwatch.cli_status import show_status  # noqa: PLC0415
+
     try:
-        with urllib.request.urlopen(target, timeout=timeout) as response:  # noqa: S310
-            body = response.read(4 * 1024 * 1024)
-    except urllib.error.HTTPError as error:
-        body = error.read(4 * 1024 * 1024)
-    except (OSError, ValueError) as error:
-        _fail(f"no agent answered at {base}: {getattr(error, 'reason', error)}")
+        healthy = show_status(url, as_json=as_json, timeout=timeout)
+    except HealthwatchError as error:
+        _fail(str(error))
         return
-    try:
-        report: dict[str, Any] = json.loads(body)
-    except ValueError:
-        _fail(f"{target} did not answer with JSON")
-        return
-    if as_json:
-        click.echo(json.dumps(report, indent=2))
-    else:
-        click.echo(f"status: {report.get('status')}  lifecycle: {report.get('lifecycle')}")
-        for name, comp in (report.get("components") or {}).items():
-            message = comp.get("message", "")
-            click.echo(f"  {comp.get('status', '?'):<10} {name:<24} {message}")
-    sys.exit(0 if report.get("status") in ("ok", "degraded") else EXIT_UNHEALTHY)
+    sys.exit(0 if healthy else EXIT_UNHEALTHY)
 
 
 @cli.command()
@@ -210,34 +190,66 @@ def status(url: str | None, as_json: bool, timeout: float) -> None:
 def validate(files: tuple[str, ...]) -> None:
     """Check config files without running anything; every error is printed.
 
-    Agent YAML files (with their problem daemons and checks) and node-problem-detector
-    JSON files (system log, custom plugin and system stats monitors) are recognised by
-    their content.
+    Agent YAML files (with their problem daemons and checks), node-problem-detector
+    JSON files (system log, custom plugin and system stats monitors) and Kuberhealthy
+    check manifests (KuberhealthyCheck, HealthCheck) are recognised by their content.
+    Exit status: 0 when every file is valid, 2 otherwise.
     """
-    from healthwatch.agent_checks import configured_checks  # noqa: PLC0415
-    from healthwatch.agent_problems import configured_daemons, load_npd_file  # noqa: PLC0415
-    from healthwatch.config.agent import load_config  # noqa: PLC0415
+    from healthwatch.cli_validate import validate_files  # noqa: PLC0415
 
-    failed = False
-    for file in files:
-        if not Path(file).exists():
-            click.echo(f"{file}: no such file", err=True)
-            failed = True
-            continue
-        try:
-            if Path(file).read_bytes()[:4096].lstrip().startswith(b"{"):
-                kind = load_npd_file(file)
-                click.echo(f"{file}: ok ({kind})")
-                continue
-            config = load_config(file)
-            configured_daemons(config)
-            configured_checks(config)
-        except HealthwatchError as error:
-            click.echo(str(error), err=True)
-            failed = True
+    sys.exit(0 if validate_files(files) else EXIT_ERROR)
+
+
+@cli.command()
+@click.argument("url", required=False)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    help="Agent config holding the check to run (with --name).",
+)
+@click.option("--name", help="The check to run from --config: NAME or NAMESPACE/NAME.")
+@click.option(
+    "--condition",
+    "conditions",
+    multiple=True,
+    help="A condition the response must meet (repeatable; default: status < 400).",
+)
+@click.option("--timeout", help="Time allowed for one attempt, e.g. 2s (default 5s).")
+@click.option("--retries", type=int, default=0, show_default=True, help="Extra attempts.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON, for scripts.")
+def check(
+    url: str | None,
+    *,
+    config_file: str | None,
+    name: str | None,
+    conditions: tuple[str, ...],
+    timeout: str | None,
+    retries: int,
+    as_json: bool,
+) -> None:
+    """Run one check once and print the result with the values it observed.
+
+    Either an http check of URL, or the check --name from the agent config --config.
+    Exit status: 0 if it passed, 1 if it failed, 2 on a usage or config error.
+    """
+    from healthwatch.cli_check import check_of_config, check_of_url, run_and_show  # noqa: PLC0415
+
+    try:
+        if url is not None and config_file is None and name is None:
+            spec = check_of_url(url, conditions=conditions, timeout=timeout, retries=retries)
+        elif url is None and config_file is not None and name is not None:
+            if conditions or retries:
+                _fail("--condition and --retries are for a URL; a configured check has its own")
+            spec = check_of_config(config_file, name, timeout=timeout)
         else:
-            click.echo(f"{file}: ok")
-    sys.exit(EXIT_ERROR if failed else 0)
+            _fail("give a URL, or --config FILE with --name NAME")
+            return
+        ok = run_and_show(spec, as_json=as_json)
+    except HealthwatchError as error:
+        _fail(str(error))
+        return
+    sys.exit(0 if ok else EXIT_UNHEALTHY)
 
 
 @cli.command()
