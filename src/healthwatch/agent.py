@@ -8,7 +8,9 @@ there degrades the agent instead of stopping it, because a health port must
 never depend on them. Shutdown is ordered and bounded: SIGTERM drains
 (readiness fails at once, liveness stays up) for the configured drain time,
 then the listeners close, then the registry stops. A second signal cuts the
-drain short.
+drain short. SIGHUP, or a change of the config file, reloads the config
+(:mod:`healthwatch.agent_reload`): an invalid one is rejected and the running
+one stays; a valid one is applied without losing check history or conditions.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pathlib import Path
 from healthwatch._version import __version__
 from healthwatch.agent_checks import open_checks
 from healthwatch.agent_problems import open_problems
+from healthwatch.agent_reload import Reloader, RunningParts
 from healthwatch.aio.clock import Clock, SystemClock
 from healthwatch.aio.sites import AppSite
 from healthwatch.checks.service import CheckService
@@ -33,6 +36,7 @@ from healthwatch.config.agent import AgentConfig
 from healthwatch.detector import Detector
 from healthwatch.exporters.log import LogExporter
 from healthwatch.exporters.prometheus import FamiliesCollector, ProblemMetrics, metrics_site
+from healthwatch.exporters.recent import RecentProblems
 from healthwatch.health.checks import CheckOutcome
 from healthwatch.health.groups import LIVENESS, READINESS, STARTUP
 from healthwatch.health.heartbeat import HeartbeatReporter
@@ -108,6 +112,8 @@ class Agent:
         self.metrics: AppSite | None = None
         self.web: AppSite | None = None
         self.heartbeat: HeartbeatReporter | None = None
+        self.reloader: Reloader | None = None
+        """Reloads the config on SIGHUP or a changed file, once started."""
         self.started = asyncio.Event()
         """Set once every part has started."""
         self._stop = asyncio.Event()
@@ -145,13 +151,9 @@ class Agent:
         self.checks.reporting_url = self.web.url if self.web else None
         await self.checks.start()
         self._start_heartbeat()
+        self._start_reload()
         self._write_runtime_file()
-        registry.update(
-            "agent",
-            HealthStatus.HEALTHY,
-            "running",
-            {"version": __version__, "config": self.config.source, **self.decisions},
-        )
+        self._report_running()
         _release_startup_memory()
         self.started.set()
 
@@ -172,7 +174,9 @@ class Agent:
             boot_time: float | None = boot_time_of(self.config.host_root, self.clock)
         except HealthwatchError:
             boot_time = None
-        exporters: list[StatusExporter] = [LogExporter()]
+        self.recent_problems = RecentProblems()
+        """What the dashboard shows of node problems: evidence, conditions, timeline."""
+        exporters: list[StatusExporter] = [LogExporter(), self.recent_problems]
         node = self.config.node_name
         if self.collectors is not None:
             exporters.append(ProblemMetrics(self.collectors, node=node))
@@ -214,7 +218,14 @@ class Agent:
         address = self.config.listen
         if address is None:
             return
-        app = web_app(self.registry, access=self.access, info=self.info)
+        app = web_app(
+            self.registry,
+            access=self.access,
+            info=self.info,
+            checks=lambda: self.checks,
+            history=lambda: self.history,
+            problems=self.recent_problems,
+        )
         if self.checks is not None:
             add_check_routes(app, self.checks, node=self.config.node_name, history=self.history)
             add_report_routes(app, self.checks.runs)
@@ -254,6 +265,44 @@ class Agent:
         self.registry.register("heartbeat", check, groups=(), policy=WATCHDOG_POLICY)
         reporter.start()
 
+    def _start_reload(self) -> None:
+        reloader = Reloader(
+            self.config,
+            RunningParts(
+                registry=self.registry, clock=self.clock, detector=self.detector, checks=self.checks
+            ),
+            kinds=self.kinds,
+            health_url=self.health_server.url,
+            on_change=self._reloaded,
+        )
+        self.reloader = reloader
+        if self.collectors is not None:
+            self.collectors.register(
+                FamiliesCollector(lambda: reloader.metric_families(self.config.node_name))
+            )
+        reloader.start()
+
+    def _reloaded(self) -> None:
+        """A reload ended (or its rejection stopped being news): take its config, say so."""
+        if self.reloader is not None:
+            self.config = self.reloader.config
+            if self.reloader.decisions is not None:
+                self.decisions.clear()
+                self.decisions.update(self.reloader.decisions)
+        self._report_running()
+
+    def _report_running(self) -> None:
+        """The agent's own component: running, or degraded while a reload is rejected."""
+        metadata = {"version": __version__, "config": self.config.source, **self.decisions}
+        problem = None
+        if self.reloader is not None:
+            metadata.update(self.reloader.metadata())
+            problem = self.reloader.problem
+        if problem is None:
+            self.registry.update("agent", HealthStatus.HEALTHY, "running", metadata)
+        else:
+            self.registry.update("agent", HealthStatus.DEGRADED, problem, metadata)
+
     def _write_runtime_file(self) -> None:
         data = {
             "pid": os.getpid(),
@@ -283,7 +332,16 @@ class Agent:
         if self._signals == 1:
             _log.info("shutting down: draining for %.1fs", self.config.drain_seconds)
             self.registry.drain()
+            if self.reloader is not None:
+                self.reloader.close()
         self._stop.set()
+
+    def request_reload(self) -> None:
+        """Reload the config (SIGHUP); ignored while starting or once shutdown began."""
+        if self.reloader is None:
+            _log.info("config reload ignored: the agent has not started yet")
+            return
+        self.reloader.request("SIGHUP")
 
     async def shutdown(self) -> None:
         """Drain, then close every listener and stop the registry, in that order."""
@@ -296,6 +354,8 @@ class Agent:
             self._stop.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), remaining)
+        if self.reloader is not None:
+            await self.reloader.stop()
         if self.heartbeat is not None:
             self.heartbeat.stop()
         if self.detector is not None:
@@ -319,6 +379,7 @@ class Agent:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_shutdown)
+        loop.add_signal_handler(signal.SIGHUP, self.request_reload)
         try:
             await self.start()
         except BaseException:
@@ -338,6 +399,8 @@ class Agent:
 
     async def _abort(self) -> None:
         """Undo a partial start."""
+        if self.reloader is not None:
+            await self.reloader.stop()
         if self.detector is not None:
             await self.detector.stop()
         await self._stop_checks()

@@ -5,15 +5,21 @@ while the others run; when none starts, the agent stops with a message naming
 each failure. A daemon whose run fails is restarted with backoff: it is never a
 dead task. Each exporter has its own bounded queue and worker, so a slow or
 failing exporter stalls nobody; what it could not take is counted as dropped.
+
+A config reload adds and removes daemons while the rest run (:meth:`Detector.add`,
+:meth:`Detector.remove`). A removed daemon's conditions that hold are retired as
+a removed rule's are: reported False once (reason ``Retired``), so no exporter
+keeps showing a problem nothing watches any more.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from healthwatch.aio.backoff import Backoff
@@ -22,7 +28,13 @@ from healthwatch.health.registry import HealthRegistry
 from healthwatch.model.errors import HealthwatchError
 from healthwatch.model.health import HealthStatus
 from healthwatch.model.metrics import MetricFamily, MetricKind, Sample
-from healthwatch.model.problems import ProblemDeclaration, Status, StatusExporter
+from healthwatch.model.problems import (
+    Condition,
+    ConditionStatus,
+    ProblemDeclaration,
+    Status,
+    StatusExporter,
+)
 from healthwatch.problems.base import ProblemDaemon
 
 __all__ = ["PROBLEMS_GROUP", "Detector", "NoDaemonStartedError"]
@@ -79,9 +91,15 @@ class Detector:
         self._restart_delay = restart_delay
         self._daemons = list(daemons)
         self._outlets = [_Outlet(e, asyncio.Queue(maxsize=queue_size)) for e in exporters]
-        self._running: list[_Running] = []
+        self._running: list[_Running] = []  # replaced, never changed in place: scrapes read it
+        self._conditions: dict[str, tuple[Condition, ...]] = {}  # latest of each source
         self.failed: dict[str, str] = {}
         """Daemons that could not start, with the reason."""
+
+    @property
+    def daemons(self) -> Mapping[str, ProblemDaemon]:
+        """Every daemon by name, whether it runs or could not start (see ``failed``)."""
+        return {daemon.name: daemon for daemon in self._daemons}
 
     # ------------------------------------------------------------ start
     async def start(self) -> None:
@@ -89,31 +107,7 @@ class Detector:
         self.registry.add_group(PROBLEMS_GROUP)
         declarations: list[ProblemDeclaration] = []
         for daemon in self._daemons:
-            name = _component("daemon", daemon.name)
-            self.registry.register(name, groups=(PROBLEMS_GROUP,))
-            try:
-                await daemon.start()
-            except Exception as error:  # any failure to start is reported, never fatal alone
-                reason = str(error) or type(error).__name__
-                _log.error("problem daemon %s failed to start: %s", daemon.name, reason)
-                self.failed[daemon.name] = reason
-                self.registry.update(name, HealthStatus.DEGRADED, f"failed to start: {reason}")
-                continue
-            self.registry.deregister(name)
-            self.registry.register(
-                name,
-                functools.partial(self._daemon_health, daemon),
-                groups=(PROBLEMS_GROUP,),
-                policy=_INLINE,
-            )
-            declarations += [
-                d
-                if d.source
-                else ProblemDeclaration(reason=d.reason, condition=d.condition, source=daemon.name)
-                for d in daemon.declarations()
-            ]
-            backoff = Backoff(initial=self._restart_delay, maximum=max(60.0, self._restart_delay))
-            self._running.append(_Running(daemon, backoff=backoff))
+            declarations += await self._start_daemon(daemon)
         if self._daemons and not self._running:
             details = "; ".join(f"{name}: {reason}" for name, reason in self.failed.items())
             raise NoDaemonStartedError(f"no problem daemon could start ({details})")
@@ -129,9 +123,96 @@ class Detector:
                 policy=_INLINE,
             )
         for running in self._running:
-            running.task = asyncio.create_task(
-                self._supervise(running), name=f"healthwatch-daemon-{running.daemon.name}"
+            self._launch(running)
+
+    async def _start_daemon(self, daemon: ProblemDaemon) -> tuple[ProblemDeclaration, ...]:
+        """Start one daemon and register its component; what it declares (none if it failed)."""
+        name = _component("daemon", daemon.name)
+        self.registry.register(name, groups=(PROBLEMS_GROUP,))
+        try:
+            await daemon.start()
+        except Exception as error:  # any failure to start is reported, never fatal alone
+            reason = str(error) or type(error).__name__
+            _log.error("problem daemon %s failed to start: %s", daemon.name, reason)
+            self.failed[daemon.name] = reason
+            self.registry.update(name, HealthStatus.DEGRADED, f"failed to start: {reason}")
+            return ()
+        self.registry.deregister(name)
+        self.registry.register(
+            name,
+            functools.partial(self._daemon_health, daemon),
+            groups=(PROBLEMS_GROUP,),
+            policy=_INLINE,
+        )
+        backoff = Backoff(initial=self._restart_delay, maximum=max(60.0, self._restart_delay))
+        self._running = [*self._running, _Running(daemon, backoff=backoff)]
+        return tuple(
+            d if d.source else dataclasses.replace(d, source=daemon.name)
+            for d in daemon.declarations()
+        )
+
+    def _launch(self, running: _Running) -> None:
+        running.task = asyncio.create_task(
+            self._supervise(running), name=f"healthwatch-daemon-{running.daemon.name}"
+        )
+
+    # ------------------------------------------------------------ reload
+    async def add(self, daemon: ProblemDaemon) -> bool:
+        """Start one more daemon next to the running ones; False if it could not start.
+
+        A daemon that cannot start is reported as at start: a degraded component.
+        """
+        if daemon.name in self.daemons:
+            raise ValueError(f"problem daemon {daemon.name!r} is already here; remove it first")
+        self._daemons = [*self._daemons, daemon]
+        declarations = await self._start_daemon(daemon)
+        running = next((r for r in self._running if r.daemon is daemon), None)
+        if running is None:
+            return False
+        for outlet in self._outlets:
+            outlet.exporter.declare(declarations)
+        self._launch(running)
+        return True
+
+    async def remove(self, name: str, *, retire: bool = True) -> bool:
+        """Stop the daemon ``name`` and drop its component; False if there is none.
+
+        With ``retire``, each condition it last reported True is reported once more,
+        False with reason ``Retired``. A daemon replaced by a new version of itself is
+        removed without: the new one takes its conditions over from the state directory.
+        """
+        daemon = self.daemons.get(name)
+        if daemon is None:
+            return False
+        self._daemons = [d for d in self._daemons if d is not daemon]
+        self.failed.pop(name, None)
+        running = next((r for r in self._running if r.daemon is daemon), None)
+        if running is not None:
+            self._running = [r for r in self._running if r is not running]
+            if running.task is not None:
+                running.task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await running.task
+            try:
+                await daemon.stop()
+            except Exception:  # stopping one daemon must not stop a reload
+                _log.exception("problem daemon %s failed to stop cleanly", name)
+        self.registry.deregister(_component("daemon", name))
+        held = [c for c in self._conditions.pop(name, ()) if c.status is ConditionStatus.TRUE]
+        if retire and held:
+            now = self.registry.clock.time()
+            retired = tuple(
+                Condition(
+                    type=c.type,
+                    status=ConditionStatus.FALSE,
+                    transition=now,
+                    reason="Retired",
+                    message="the problem daemon that set this condition was removed",
+                )
+                for c in held
             )
+            self.report(Status(source=name, conditions=retired))
+        return True
 
     def _daemon_health(self, daemon: ProblemDaemon) -> CheckOutcome:
         running = next((r for r in self._running if r.daemon is daemon), None)
@@ -159,6 +240,8 @@ class Detector:
     # ------------------------------------------------------------ running
     def report(self, status: Status) -> None:
         """The sink every daemon reports to: one queue per exporter, never blocking."""
+        if status.conditions:
+            self._conditions[status.source] = status.conditions
         for outlet in self._outlets:
             try:
                 outlet.queue.put_nowait(status)

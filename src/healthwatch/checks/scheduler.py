@@ -18,7 +18,6 @@ what the lateness figures are for: they show when the scheduler cannot keep up.
 from __future__ import annotations
 
 import asyncio
-import bisect
 import functools
 import heapq
 import logging
@@ -29,13 +28,31 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from healthwatch.aio.clock import Clock
+from healthwatch.model.metrics import Histogram, Sample
 
-__all__ = ["LATE_THRESHOLDS", "ScheduledCheck", "Scheduler", "SchedulerStats"]
+__all__ = ["LATENESS_BUCKETS", "ScheduledCheck", "Scheduler", "SchedulerStats"]
 
 _log = logging.getLogger("healthwatch.checks.scheduler")
 
-LATE_THRESHOLDS: tuple[float, ...] = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-"""Seconds of lateness the scheduler counts runs over, since it started (for rates)."""
+LATENESS_BUCKETS: tuple[float, ...] = (
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+    60.0,
+)
+"""Upper bounds (seconds) of the lateness histogram: a healthy scheduler stays in the first
+few; the rest show by how much an overloaded one falls behind."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -82,9 +99,6 @@ class SchedulerStats:
     """Median lateness of recent runs in seconds (None before any run)."""
     lateness_p99: float | None
     """99th percentile lateness of recent runs in seconds."""
-    late_over: Mapping[float, int]
-    """Runs that started more than each of :data:`LATE_THRESHOLDS` seconds late, ever:
-    over any window, its share of ``started`` is the share of late runs."""
     in_flight: Mapping[str, int]
     """Runs holding a permit, per kind."""
     waiting: Mapping[str, int]
@@ -143,7 +157,7 @@ class Scheduler:
         self._semaphores: dict[str, asyncio.Semaphore] = {}
         self._runs: dict[str, asyncio.Task[None]] = {}  # the run in flight of each check
         self._lateness: deque[float] = deque(maxlen=lateness_samples)
-        self._late_bins = [0] * (len(LATE_THRESHOLDS) + 1)  # runs by first threshold reached
+        self._histogram = Histogram(LATENESS_BUCKETS)  # every run since the start
         self._in_flight: dict[str, int] = {}
         self._waiting: dict[str, int] = {}
         self._counts = dict.fromkeys(
@@ -333,7 +347,7 @@ class Scheduler:
 
     def _note_lateness(self, lateness: float) -> None:
         self._lateness.append(lateness)
-        self._late_bins[bisect.bisect_left(LATE_THRESHOLDS, lateness)] += 1
+        self._histogram.observe(lateness)
         if lateness <= self._late_after:
             return
         self._counts["late"] += 1
@@ -384,15 +398,18 @@ class Scheduler:
             _log.warning("%d check run(s) still running %.1fs after stop", len(pending), grace)
         return not pending
 
+    def lateness(self, labels: Mapping[str, str]) -> Sample:
+        """The lateness of every run since the start, as a histogram sample.
+
+        The percentiles in :meth:`stats` cover only the latest runs; this one can be
+        rated over any window (``histogram_quantile`` over ``rate()`` of its buckets).
+        """
+        return self._histogram.sample(labels)
+
     def stats(self) -> SchedulerStats:
         """The counters now; percentiles are over the most recent runs."""
         samples = sorted(self._lateness)
         c = self._counts
-        over: dict[float, int] = {}
-        beyond = 0
-        for index in range(len(LATE_THRESHOLDS) - 1, -1, -1):  # runs in later bins are over it
-            beyond += self._late_bins[index + 1]
-            over[LATE_THRESHOLDS[index]] = beyond
         return SchedulerStats(
             scheduled=len(self._entries),
             started=c["started"],
@@ -404,7 +421,6 @@ class Scheduler:
             late=c["late"],
             lateness_p50=_percentile(samples, 0.50),
             lateness_p99=_percentile(samples, 0.99),
-            late_over=dict(sorted(over.items())),
             in_flight={k: v for k, v in self._in_flight.items() if v},
             waiting={k: v for k, v in self._waiting.items() if v},
         )

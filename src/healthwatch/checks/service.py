@@ -9,6 +9,8 @@ the store is optional (a store that cannot open leaves the checks running in
 memory, reported as a degraded component). With an alert dispatcher, each
 transition goes out through the check's outbox (:mod:`healthwatch.checks.alerts.outbox`);
 inside a maintenance window a check runs and keeps history but does not alert.
+A reload hands the service a new set of specs (:meth:`CheckService.apply`): what
+is unchanged is left alone, and a changed check keeps its state and history.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import aiohttp
 from healthwatch.aio.clock import Clock
 from healthwatch.checks.alerts.dispatcher import AlertDispatcher
 from healthwatch.checks.alerts.outbox import AlertOutbox
+from healthwatch.checks.changes import CheckChanges, check_changes
 from healthwatch.checks.engine import CheckState, run_check
 from healthwatch.checks.reports import RunRegistry
 from healthwatch.checks.runners.http import timing_trace_config
@@ -94,6 +97,15 @@ class _CheckSamples:
         return found
 
 
+def _scheduled(spec: CheckSpec) -> ScheduledCheck:
+    return ScheduledCheck(id=spec.id, kind=spec.kind, interval=spec.interval, timeout=spec.timeout)
+
+
+def _alerted(view: CheckView) -> bool:
+    """Whether the check has an open alert or notifications not yet delivered."""
+    return bool(view.state.pending) or view.state.open_alert() is not None
+
+
 class CheckService:
     """Owns the scheduler, the HTTP session and the per-check state."""
 
@@ -131,18 +143,7 @@ class CheckService:
 
     async def start(self) -> None:
         """Resume saved states, then schedule every check."""
-        if self.store is not None:
-            try:
-                saved = await self.store.load_states()
-            except Exception as error:  # the checks run on without history
-                self.store_error = str(error)
-                _log.error("check history unavailable: %s", error)
-                saved = {}
-            for check_id, data in saved.items():
-                view = self.views.get(check_id)
-                if view is not None:
-                    with contextlib.suppress(KeyError, TypeError, ValueError):
-                        view.state = CheckState.from_dict(data)
+        await self._resume(self.views)
         if self._outbox is not None:
             await self._outbox.start((v.spec, v.state) for v in self.views.values())
         # No cookie jar: one check's cookies must not reach another check of the same host
@@ -154,13 +155,24 @@ class CheckService:
             trace_configs=[timing_trace_config()],
         )
         for view in self.views.values():
-            spec = view.spec
-            self.scheduler.add(
-                ScheduledCheck(
-                    id=spec.id, kind=spec.kind, interval=spec.interval, timeout=spec.timeout
-                )
-            )
+            self.scheduler.add(_scheduled(view.spec))
         self._task = asyncio.create_task(self.scheduler.run_forever(), name="healthwatch-checks")
+
+    async def _resume(self, views: Mapping[str, CheckView]) -> None:
+        """Take over the states saved for ``views`` (by check id), if there is a store."""
+        if self.store is None or self.store_error or not views:
+            return
+        try:
+            saved = await self.store.load_states()
+        except Exception as error:  # the checks run on without history
+            self.store_error = str(error)
+            _log.error("check history unavailable: %s", error)
+            return
+        for check_id, data in saved.items():
+            view = views.get(check_id)
+            if view is not None:
+                with contextlib.suppress(KeyError, TypeError, ValueError):
+                    view.state = CheckState.from_dict(data)
 
     async def stop(self) -> None:
         """Stop scheduling, let runs end (bounded), close the session."""
@@ -173,6 +185,64 @@ class CheckService:
             await self._session.close()
         if self._outbox is not None:
             await self._outbox.stop()
+
+    # ------------------------------------------------------------ reload
+    async def apply(
+        self, specs: Sequence[CheckSpec], *, changes: CheckChanges | None = None
+    ) -> CheckChanges:
+        """Run ``specs`` from now on without losing what the checks have (a reload).
+
+        Unchanged checks are left alone; a changed one keeps its state (streaks, open
+        alert), latest result and history under the new spec, and its phase when the
+        interval is the same; a removed one is no longer scheduled (a run in flight
+        finishes, its history stays in the store); an added one resumes a state saved
+        under its id, if any. ``changes`` is :func:`~healthwatch.checks.changes.check_changes`
+        of the current specs and ``specs``, worked out beforehand off the event loop (with
+        tens of thousands of checks it takes a while); None: worked out here.
+        """
+        if changes is None:
+            changes = check_changes(self.specs(), specs)
+        views: dict[str, CheckView] = {}
+        changed = set(changes.changed)
+        for spec in specs:
+            view = self.views.get(spec.id) or CheckView(spec)
+            if spec.id in changed:
+                view.spec = spec
+            views[spec.id] = view
+        await self._resume({i: views[i] for i in changes.added})
+        touched = [views[i] for i in (*changes.added, *changes.changed)]
+        touched += [self.views[i] for i in changes.removed]
+        self.views = views  # a new dict: a scrape on another thread may be reading the old one
+        self._samples = {i: s for i, s in self._samples.items() if i in views}
+        if self._task is not None:
+            for check_id in changes.removed:
+                self.scheduler.remove(check_id)
+            for check_id in changes.changed:
+                self.scheduler.replace(_scheduled(views[check_id].spec))
+            for check_id in changes.added:
+                self.scheduler.add(_scheduled(views[check_id].spec))
+        if self.alerts is not None and any(map(_alerted, touched)):  # alerts follow the new set
+            await self.set_alerts(AlertDispatcher(self.alerts.alerting, clock=self.clock))
+        return changes
+
+    def specs(self) -> dict[str, CheckSpec]:
+        """The spec of every check, by id."""
+        return {check_id: view.spec for check_id, view in self.views.items()}
+
+    async def set_alerts(self, alerts: AlertDispatcher | None) -> None:
+        """Deliver alerts through ``alerts`` from now on (None: transitions are only logged).
+
+        The old dispatcher stops (what it had not delivered stays in the outboxes); the
+        new one sends what the outboxes hold and re-sends open alerts, as on start.
+        """
+        if self._outbox is not None:  # runs meanwhile still record into the check states
+            await self._outbox.stop()
+        self.alerts = alerts
+        self._outbox = None
+        if alerts is not None:
+            self._outbox = AlertOutbox(alerts, state_of=self._state_of, save=self._save_state)
+            if self._task is not None:
+                await self._outbox.start((v.spec, v.state) for v in self.views.values())
 
     def _state_of(self, check_id: str) -> CheckState | None:
         view = self.views.get(check_id)
@@ -284,11 +354,6 @@ class CheckService:
             status.append(own.passing if latest.ok else own.failing)
             duration.append(Sample(labels=labels, value=latest.duration))
         stats = self.scheduler.stats()
-        lateness = tuple(
-            Sample(labels={**base, "quantile": q}, value=v)
-            for q, v in (("0.5", stats.lateness_p50), ("0.99", stats.lateness_p99))
-            if v is not None
-        )
         events = (
             ("started", stats.started),
             ("completed", stats.completed),
@@ -298,10 +363,6 @@ class CheckService:
             ("skipped_behind", stats.skipped_behind),
         )
         scheduler_runs = [Sample(labels={**base, "event": e}, value=n) for e, n in events]
-        late_runs = [
-            Sample(labels={**base, "over": f"{over:g}"}, value=count)
-            for over, count in stats.late_over.items()
-        ]
         alert_counts = self.alerts.counts() if self.alerts is not None else {}
         notifications = [
             Sample(labels={**base, "route": route, "outcome": outcome}, value=count)
@@ -348,9 +409,10 @@ class CheckService:
             ),
             (
                 "healthwatch_check_schedule_lateness_seconds",
-                gauge,
-                "How late runs start, over the latest runs, by quantile.",
-                lateness,
+                MetricKind.HISTOGRAM,
+                "How long after its planned slot each run started (waiting for a permit "
+                "included), since the agent started.",
+                (self.scheduler.lateness(base),),
             ),
             (
                 "healthwatch_check_scheduler_runs",
@@ -358,13 +420,6 @@ class CheckService:
                 "Runs of all checks by what the scheduler did: started, completed, failed "
                 "(the runner raised), cancelled, skipped_overlap, skipped_behind.",
                 scheduler_runs,
-            ),
-            (
-                "healthwatch_check_schedule_late_runs",
-                counter,
-                "Runs that started more than `over` seconds after their slot; divide its rate "
-                'by the rate of healthwatch_check_scheduler_runs{event="started"}.',
-                late_runs,
             ),
             (
                 "healthwatch_alert_notifications",

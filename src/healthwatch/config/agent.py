@@ -3,7 +3,8 @@
 One YAML file (``healthwatch run --config FILE``) whose sections later issues
 extend; command-line flags override the file; everything has a default, so
 ``healthwatch run`` with nothing works. Values are validated here, once, into
-frozen objects.
+frozen objects. The config remembers its file and flags, so a reload
+(:func:`reload_config`) reads the file again as the command line first did.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ __all__ = [
     "HeartbeatSection",
     "default_state_dir",
     "load_config",
+    "reload_config",
 ]
 
 Duration = str | float | int
@@ -52,6 +54,8 @@ class AgentSection(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_o
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     host_root: str = "/"
+    reload_poll: Duration = "5s"
+    """How often the config file is checked for changes (0: only on SIGHUP)."""
 
 
 class HealthSection(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -139,6 +143,23 @@ class AgentConfig(msgspec.Struct, frozen=True, kw_only=True):
     """Our YAML service monitors."""
     gpu: dict[str, object] | bool | None = None
     """The ``gpu:`` section (None: on when NVML loads; false: off)."""
+    reload_poll_seconds: float = 5.0
+    """Seconds between checks of the config file for changes; 0: only on SIGHUP."""
+    path: str | None = None
+    """The config file (None: the embedded default); a reload reads it again."""
+    overrides: dict[str, str] = msgspec.field(default_factory=dict)
+    """The command-line overrides of the ``agent`` section; a reload applies them again."""
+
+
+_MIN_POLL = 0.1
+_MAX_POLL = 3600.0
+
+
+def _poll_interval(value: Duration) -> float:
+    seconds = parse_duration(value)
+    if seconds and not _MIN_POLL <= seconds <= _MAX_POLL:
+        raise ValueError(f"must be 0 (off) or between 100ms and 1h, got {value!r}")
+    return seconds
 
 
 def _parse(where: Callable[[str], str], field: str, parse: Callable[[], T]) -> T:
@@ -221,8 +242,27 @@ def load_config(
         system_stats_monitors=system_stats_monitors,
         service_monitors=_entries(file.service_monitors),
         gpu=file.gpu,
+        reload_poll_seconds=_parse(
+            where, "agent.reload_poll", lambda: _poll_interval(agent.reload_poll)
+        ),
+        path=path,
+        overrides=given,
         lines=lines,
         source=source,
+    )
+
+
+def reload_config(config: AgentConfig) -> AgentConfig:
+    """Read ``config``'s file again, with the same flags and node-problem-detector files.
+
+    Raises :class:`ConfigError` as :func:`load_config` does.
+    """
+    return load_config(
+        config.path,
+        overrides=config.overrides,
+        system_log_monitors=config.system_log_monitors,
+        custom_plugin_monitors=config.custom_plugin_monitors,
+        system_stats_monitors=config.system_stats_monitors,
     )
 
 

@@ -40,7 +40,7 @@ def test_a_good_alerting_config_validates(tmp_path: Path) -> None:
     path.write_text(GOOD)
     done = _validate(path, ALERT_TOKEN="t0ken")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == f"{path}: ok"
+    assert done.stdout.strip() == f"{path}: ok (1 check)"
 
 
 def test_validate_names_the_unknown_route_and_the_missing_variable(tmp_path: Path) -> None:

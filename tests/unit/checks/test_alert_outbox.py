@@ -30,7 +30,7 @@ def _notification(state: CheckState, at: float) -> Notification:
         labels={"team": "x"},
         started_at=state.alert_started_at or at,
         ended_at=None if firing else at,
-        url="http://127.0.0.1:9800/api/v1/checks/default/web/history",
+        url="http://127.0.0.1:9800/checks/default/web",
     )
 
 

@@ -28,7 +28,7 @@ def _notification(*, firing: bool = True, **extra: object) -> Notification:
         "labels": {"team": "payments", "app.kubernetes.io/name": "web", "9lives": "x", "e": ""},
         "started_at": START,
         "ended_at": None if firing else START + 90,
-        "url": "http://127.0.0.1:9800/api/v1/checks/shop/web/history",
+        "url": "http://127.0.0.1:9800/checks/shop/web",
         **extra,
     }
     return Notification(**values)  # type: ignore[arg-type]
@@ -62,7 +62,7 @@ def test_a_firing_alert_for_alertmanager() -> None:
     }
     assert alert["startsAt"] == rfc3339(START)
     assert alert["endsAt"] == rfc3339(START + 5 + 240)  # four re-send periods ahead
-    assert alert["generatorURL"].endswith("/api/v1/checks/shop/web/history")
+    assert alert["generatorURL"].endswith("/checks/shop/web")
 
 
 def test_a_resolve_for_alertmanager_ends_when_the_check_recovered() -> None:
@@ -85,7 +85,7 @@ def test_a_slack_message_has_text_and_a_block_with_escaped_errors() -> None:
     assert isinstance(blocks, list) and len(blocks) == 1
     text = blocks[0]["text"]["text"]
     assert "&lt;b&gt; &amp; more" in text and "*shop/web* is *firing*" in text
-    assert "<http://127.0.0.1:9800/api/v1/checks/shop/web/history|open the check>" in text
+    assert "<http://127.0.0.1:9800/checks/shop/web|open the check>" in text
     resolved = slack_message(_notification(firing=False))
     assert resolved["text"] == ":large_green_circle: check shop/web recovered"
 
@@ -104,7 +104,7 @@ def test_the_default_webhook_document() -> None:
         "labels": {"team": "payments", "app.kubernetes.io/name": "web", "9lives": "x", "e": ""},
         "started_at": rfc3339(START),
         "ended_at": rfc3339(START + 90),
-        "url": "http://127.0.0.1:9800/api/v1/checks/shop/web/history",
+        "url": "http://127.0.0.1:9800/checks/shop/web",
     }
 
 

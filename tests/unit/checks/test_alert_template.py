@@ -26,7 +26,7 @@ def _notification(**extra: object) -> Notification:
         "errors": ("status < 400 (observed status=503)",),
         "labels": {"team": "payments"},
         "started_at": 1_800_000_000.5,
-        "url": "http://127.0.0.1:9800/api/v1/checks/shop/web/history",
+        "url": "http://127.0.0.1:9800/checks/shop/web",
         **extra,
     }
     return Notification(**values)  # type: ignore[arg-type]
@@ -48,7 +48,7 @@ def test_every_placeholder_and_labels_are_available() -> None:
     assert body["state"] == "firing" and body["sequence"] == "3"
     assert body["summary"] == "check shop/web is failing"
     assert body["started_at"] == "2027-01-15T08:00:00.500Z" and body["ended_at"] == ""
-    assert body["url"].endswith("/shop/web/history")
+    assert body["url"].endswith("/checks/shop/web")
     assert body["team"] == "payments" and body["none"] == ""
     assert template.names >= {"check", "labels.team", "labels.missing"}
 

@@ -32,11 +32,11 @@ _log = logging.getLogger("healthwatch.checks.alerts")
 
 
 def check_url(base: str | None, spec: CheckSpec) -> str | None:
-    """Where people look at the check on the agent (``None`` without a base URL)."""
+    """The check's dashboard page on the agent (``None`` without a base URL)."""
     if not base:
         return None
     name = f"{quote(spec.namespace, safe='')}/{quote(spec.name, safe='')}"
-    return f"{base.rstrip('/')}/api/v1/checks/{name}/history"
+    return f"{base.rstrip('/')}/checks/{name}"
 
 
 class AlertOutbox:
