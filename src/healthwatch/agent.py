@@ -69,9 +69,13 @@ def _release_startup_memory() -> None:
     """Hand back what start-up used and let go (parse trees, rule compilation) to the OS.
 
     A node agent's idle footprint is what operators see: collect, then ask glibc to
-    trim its heap. Silently skipped where there is no glibc.
+    trim its heap (silently skipped where there is no glibc). What survives start-up
+    (modules, compiled rules, check specs) lives as long as the agent, so it is frozen
+    out of the collector: full collections then scan only what runs create, instead of
+    pausing the event loop for hundreds of milliseconds with many checks.
     """
     gc.collect()
+    gc.freeze()
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 

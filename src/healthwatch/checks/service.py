@@ -29,6 +29,7 @@ from healthwatch.checks.alerts.outbox import AlertOutbox
 from healthwatch.checks.changes import CheckChanges, check_changes
 from healthwatch.checks.engine import CheckState, run_check
 from healthwatch.checks.reports import RunRegistry
+from healthwatch.checks.runfigures import RunFigures
 from healthwatch.checks.runners.http import timing_trace_config
 from healthwatch.checks.scheduler import ScheduledCheck, Scheduler
 from healthwatch.checks.spec import CheckSpec
@@ -39,7 +40,7 @@ from healthwatch.model.metrics import MetricFamily, MetricKind, Sample
 __all__ = ["CheckService", "CheckView"]
 
 _log = logging.getLogger("healthwatch.checks")
-_DEFAULT_CONCURRENCY = {"http": 256, "tcp": 256, "tls": 64, "exec": 8}
+_DEFAULT_CONCURRENCY = {"http": 256, "tcp": 256, "dns": 256, "tls": 64, "exec": 8}
 
 
 @dataclass(slots=True)
@@ -139,6 +140,7 @@ class CheckService:
         self._session: aiohttp.ClientSession | None = None
         self._task: asyncio.Task[None] | None = None
         self._samples: dict[str, _CheckSamples] = {}
+        self._figures = RunFigures()
         self._samples_node: str | None = None
 
     async def start(self) -> None:
@@ -268,6 +270,7 @@ class CheckService:
         view.latest = result
         view.runs += 1
         view.failures += 0 if result.ok else 1
+        self._figures.observe(spec, result)
         window = spec.maintenance.active(result.started_at)
         view.maintenance = None if window is None else window.describe()
         was_ok = view.state.last_ok
@@ -432,4 +435,4 @@ class CheckService:
         return [
             MetricFamily(name=name, kind=kind, help=help_, samples=tuple(samples))
             for name, kind, help_, samples in table
-        ]
+        ] + self._figures.families(base)

@@ -15,6 +15,7 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,11 @@ __all__ = ["StoreWorker"]
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 _BATCH: Final = 500
+_LINGER: Final = 0.1
+"""Seconds a batch of results waits for more before it is written, unless a job queues.
+
+One transaction per result costs ~5x more than batching at 1,000 results/s; a job
+(a query, a state save a run awaits) ends the wait at once, so nothing stalls."""
 _STOP: Final = object()
 
 
@@ -118,18 +124,7 @@ class StoreWorker:
         while True:
             item = self._jobs.get()
             if isinstance(item, CheckResult):
-                batch = [item]
-                held: object = None
-                while len(batch) < _BATCH:
-                    try:
-                        following = self._jobs.get_nowait()
-                    except queue.Empty:
-                        break
-                    if isinstance(following, CheckResult):
-                        batch.append(following)
-                    else:
-                        held = following
-                        break
+                batch, held = self._gather(item)
                 self._write(connection, batch)
                 if held is None:
                     continue
@@ -138,6 +133,21 @@ class StoreWorker:
                 return
             if isinstance(item, _Job):
                 self._run_job(connection, item)
+
+    def _gather(self, first: CheckResult) -> tuple[list[CheckResult], object]:
+        """Results queued behind ``first`` (lingering briefly), and the job that ended it."""
+        batch = [first]
+        deadline = time.monotonic() + _LINGER
+        while len(batch) < _BATCH:
+            left = deadline - time.monotonic()
+            try:
+                following = self._jobs.get(timeout=left) if left > 0 else self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if not isinstance(following, CheckResult):
+                return batch, following
+            batch.append(following)
+        return batch, None
 
     def _run_job(self, connection: sqlite3.Connection, job: _Job) -> None:
         if not job.future.set_running_or_notify_cancel():
