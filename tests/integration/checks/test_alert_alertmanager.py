@@ -170,9 +170,7 @@ async def test_alertmanager_receives_and_resolves_the_alert(
             assert isinstance(annotations, dict)
             assert annotations["summary"] == "check default/web is failing"
             assert annotations["description"] == "status < 400 (observed status=500)"
-            assert alert["generatorURL"] == (
-                "http://127.0.0.1:9800/checks/default/web"
-            )
+            assert alert["generatorURL"] == ("http://127.0.0.1:9800/checks/default/web")
             state = alert["status"]
             assert isinstance(state, dict) and state["state"] == "active"
 

@@ -26,8 +26,7 @@ PROMTOOL = shutil.which("promtool")
 ACCEPTED = (
     "problem_counter metric name should not include type 'counter'",
     "problem_gauge metric name should not include type 'gauge'",
-    'cpu_runnable_task_count non-histogram and non-summary metrics should not have "_count" '
-    "suffix",
+    'cpu_runnable_task_count non-histogram and non-summary metrics should not have "_count" suffix',
 )
 
 
