@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from healthwatch.model.problems import ConditionStatus, Severity
-from healthwatch.problems.logmonitor.conditions import ConditionBook, load_state, save_state
+from healthwatch.problems.logmonitor.conditions import ConditionBook
 from healthwatch.problems.logmonitor.specs import DefaultCondition
+from healthwatch.problems.statefile import load_state, save_state
 
 DEADLOCK = DefaultCondition(
     type="KernelDeadlock", reason="KernelHasNoDeadlock", message="kernel has no deadlock"

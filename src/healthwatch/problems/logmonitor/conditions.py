@@ -11,21 +11,17 @@ is retired: reported False once, then dropped.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from healthwatch.model.problems import Condition, ConditionStatus, Event, Severity
 from healthwatch.problems.logmonitor.specs import DefaultCondition
 
-__all__ = ["ConditionBook", "Transition", "load_state", "save_state"]
+__all__ = ["ConditionBook", "Transition"]
 
 _log = logging.getLogger("healthwatch.problems.logmonitor")
 _STATE_VERSION = 1
-_MAX_STATE_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -196,31 +192,3 @@ class ConditionBook:
                 self._last_match[condition.type] = float(item["last_match"])
             if item.get("clear_after") is not None:
                 self._clear_after[condition.type] = float(item["clear_after"])
-
-
-def load_state(path: Path) -> dict[str, object] | None:
-    """A saved state, or None if there is none or it cannot be read (which is logged)."""
-    try:
-        if path.stat().st_size > _MAX_STATE_BYTES:
-            _log.warning("%s: saved conditions too large; starting from the defaults", path)
-            return None
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as error:
-        _log.warning(
-            "%s: cannot read saved conditions (%s); starting from the defaults", path, error
-        )
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def save_state(path: Path, data: Mapping[str, object]) -> None:
-    """Write the state atomically (a crash leaves the old file or the new, never half)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(data, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)

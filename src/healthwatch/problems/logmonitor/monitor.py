@@ -24,15 +24,11 @@ from healthwatch.model.health import HealthStatus
 from healthwatch.model.metrics import MetricFamily, MetricKind, Sample
 from healthwatch.model.problems import Condition, Event, ProblemDeclaration, Severity, Status
 from healthwatch.problems.base import StatusSink
-from healthwatch.problems.logmonitor.conditions import (
-    ConditionBook,
-    Transition,
-    load_state,
-    save_state,
-)
+from healthwatch.problems.logmonitor.conditions import ConditionBook, Transition
 from healthwatch.problems.logmonitor.rules import Match, RuleEngine
 from healthwatch.problems.logmonitor.source import Batch, LogSource
 from healthwatch.problems.logmonitor.specs import LogMonitorConfig
+from healthwatch.problems.statefile import load_state, save_state
 
 __all__ = ["LogMonitor", "make_source"]
 

@@ -24,22 +24,18 @@ reported False once (``Retired``), then dropped.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 
 from healthwatch.aio.processes import PluginStatus
 from healthwatch.model.problems import Condition, ConditionStatus, Event, Severity
 from healthwatch.problems.pluginmonitor.outcome import go_quote
 from healthwatch.problems.pluginmonitor.specs import DefaultCondition
 
-__all__ = ["PluginConditionBook", "change_event", "load_state", "save_state"]
+__all__ = ["PluginConditionBook", "change_event"]
 
 _log = logging.getLogger("healthwatch.problems.pluginmonitor")
 _STATE_VERSION = 1
-_MAX_STATE_BYTES = 1024 * 1024
 _STATUS_OF = {
     PluginStatus.OK: ConditionStatus.FALSE,
     PluginStatus.FAILING: ConditionStatus.TRUE,
@@ -176,29 +172,3 @@ class PluginConditionBook:
                 )
         self._current.update(restored)
         self._retiring += retiring
-
-
-def load_state(path: Path) -> dict[str, object] | None:
-    """A saved state, or None if there is none or it cannot be read (which is logged)."""
-    try:
-        if path.stat().st_size > _MAX_STATE_BYTES:
-            _log.warning("%s: saved conditions too large; starting from the defaults", path)
-            return None
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as error:
-        _log.warning("%s: cannot read saved conditions (%s); starting from defaults", path, error)
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def save_state(path: Path, data: Mapping[str, object]) -> None:
-    """Write the state atomically (a crash leaves the old file or the new, never half)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(data, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)

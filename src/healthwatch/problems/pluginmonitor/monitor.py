@@ -36,15 +36,12 @@ from healthwatch.model.problems import (
     Status,
 )
 from healthwatch.problems.base import StatusSink
-from healthwatch.problems.pluginmonitor.conditions import (
-    PluginConditionBook,
-    load_state,
-    save_state,
-)
+from healthwatch.problems.pluginmonitor.conditions import PluginConditionBook
 from healthwatch.problems.pluginmonitor.outcome import READ_CAP, Outcome, outcome_of
 from healthwatch.problems.pluginmonitor.schedule import PluginScheduler
 from healthwatch.problems.pluginmonitor.specs import PluginMonitorConfig, PluginRule
 from healthwatch.problems.pluginmonitor.stats import MonitorStats
+from healthwatch.problems.statefile import load_state, save_state
 
 __all__ = ["PASSED_ENVIRONMENT", "Invocation", "PluginMonitor"]
 

@@ -10,12 +10,9 @@ import pytest
 
 from healthwatch.aio.processes import PluginStatus
 from healthwatch.model.problems import ConditionStatus, Severity
-from healthwatch.problems.pluginmonitor.conditions import (
-    PluginConditionBook,
-    load_state,
-    save_state,
-)
+from healthwatch.problems.pluginmonitor.conditions import PluginConditionBook
 from healthwatch.problems.pluginmonitor.specs import DefaultCondition
+from healthwatch.problems.statefile import load_state, save_state
 
 NTP = DefaultCondition(type="NTPProblem", reason="NTPIsUp", message="ntp service is up")
 OTHER = DefaultCondition(type="Other", reason="OtherFine", message="fine")
