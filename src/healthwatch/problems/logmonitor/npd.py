@@ -12,12 +12,12 @@ each plugin ignores) and our stricter checks into a ``LogMonitorConfig``.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from healthwatch.config.jsonfile import decode_json_object
 from healthwatch.config.yamlfile import read_config_text
 from healthwatch.model.errors import ConfigError
 from healthwatch.problems.logmonitor.gotime import (
@@ -111,10 +111,6 @@ def read_text(path: str | Path) -> str:
     return read_config_text(path)
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def _fold(
     obj: dict[str, Any], known: tuple[str, ...], *, where: str, warnings: list[str]
 ) -> dict[str, Any]:
@@ -165,21 +161,7 @@ def _entries(
 
 def decode_json(text: str, *, origin: str) -> dict[str, Any]:
     """A JSON object as Go would accept it; ConfigError with line:column when it is not."""
-    try:
-        data = json.loads(text, parse_constant=_no_constant)
-    except json.JSONDecodeError as error:
-        place = f"{origin}:{error.lineno}:{error.colno}"
-        raise ConfigError(f"{place}: invalid JSON: {error.msg}") from None
-    except ValueError as error:
-        raise ConfigError(f"{origin}: invalid JSON: {error}") from None
-    except RecursionError:
-        raise ConfigError(f"{origin}: JSON nested too deeply") from None
-    if not isinstance(data, dict):
-        kind = type(data).__name__
-        raise ConfigError(
-            f"{origin}: a system log monitor config must be a JSON object, got {kind}"
-        )
-    return data
+    return decode_json_object(text, origin=origin, what="a system log monitor config")
 
 
 def parse_npd(text: str, *, origin: str) -> NpdMonitor:

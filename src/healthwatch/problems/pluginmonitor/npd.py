@@ -16,13 +16,12 @@ directory of the process (NPD's image runs from ``/``, so its shipped
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
+from healthwatch.config.jsonfile import decode_json_object
 from healthwatch.config.yamlfile import read_config_text
-from healthwatch.model.errors import ConfigError
 from healthwatch.problems.logmonitor.gotime import parse_go_duration
 from healthwatch.problems.pluginmonitor.checks import RawRule, Where, assemble, fail
 from healthwatch.problems.pluginmonitor.specs import (
@@ -59,27 +58,8 @@ _FIELDS = {
 _GO_INT = 2**63
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def _decode(text: str, origin: str) -> dict[str, Any]:
-    try:
-        data = json.loads(text, parse_constant=_no_constant)
-    except json.JSONDecodeError as error:
-        raise ConfigError(
-            f"{origin}:{error.lineno}:{error.colno}: invalid JSON: {error.msg}"
-        ) from None
-    except ValueError as error:
-        raise ConfigError(f"{origin}: invalid JSON: {error}") from None
-    except RecursionError:
-        raise ConfigError(f"{origin}: JSON nested too deeply") from None
-    if not isinstance(data, dict):
-        raise ConfigError(
-            f"{origin}: a custom plugin monitor config must be a JSON object, "
-            f"got {type(data).__name__}"
-        )
-    return data
+    return decode_json_object(text, origin=origin, what="a custom plugin monitor config")
 
 
 class _Reader:

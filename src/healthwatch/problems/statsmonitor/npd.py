@@ -20,11 +20,11 @@ monitor sets no conditions, so none are declared.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
 
+from healthwatch.config.jsonfile import decode_json_object
 from healthwatch.config.yamlfile import read_config_text
 from healthwatch.model.errors import ConfigError
 from healthwatch.problems.statsmonitor.catalog import (
@@ -74,10 +74,6 @@ def parse_go_duration(text: str) -> float:
     return sign * seconds
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 class _Reader:
     """Type checks and Go's key folding for one file."""
 
@@ -121,22 +117,7 @@ class _Reader:
 
 
 def _decode(text: str, origin: str) -> dict[str, Any]:
-    try:
-        data = json.loads(text, parse_constant=_no_constant)
-    except json.JSONDecodeError as error:
-        raise ConfigError(
-            f"{origin}:{error.lineno}:{error.colno}: invalid JSON: {error.msg}"
-        ) from None
-    except ValueError as error:
-        raise ConfigError(f"{origin}: invalid JSON: {error}") from None
-    except RecursionError:
-        raise ConfigError(f"{origin}: JSON nested too deeply") from None
-    if not isinstance(data, dict):
-        raise ConfigError(
-            f"{origin}: a system stats monitor config must be a JSON object, "
-            f"got {type(data).__name__}"
-        )
-    return data
+    return decode_json_object(text, origin=origin, what="a system stats monitor config")
 
 
 def _selection(
