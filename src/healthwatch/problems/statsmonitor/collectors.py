@@ -187,7 +187,15 @@ def _disk(files: HostFiles, options: CollectOptions) -> DiskSample:
 
 
 def _net(files: HostFiles, options: CollectOptions) -> NetSample:
-    rows: tuple[NetDev, ...] = parse_net_dev(files.read_proc("net/dev"))
+    # /proc/net is the *reader's* network namespace: in a pod with the host's /proc
+    # mounted under host_root that is the pod's network. PID 1's view under the proc
+    # root is the machine's (the host's init, or the container's own when no host
+    # /proc is mounted), so it is read first; trees without it fall back.
+    try:
+        text = files.read_proc("1/net/dev")
+    except ReadError:
+        text = files.read_proc("net/dev")
+    rows: tuple[NetDev, ...] = parse_net_dev(text)
     if options.exclude_interfaces is not None:
         pattern = options.exclude_interfaces
         rows = tuple(r for r in rows if not pattern.search(r.interface))

@@ -165,3 +165,16 @@ def test_proc_root_elsewhere(host: FakeHost, tmp_path: Path) -> None:
     files.check_proc_root()
     with pytest.raises(ReadError, match="is not a directory"):
         HostFiles(host_root=str(tmp_path / "none")).check_proc_root()
+
+
+def test_network_figures_are_the_machines_not_the_readers(host: FakeHost) -> None:
+    # With the host's /proc under host_root, proc/net is the reading pod's own network;
+    # proc/1/net is the host init's, i.e. the machine's.
+    host.write(
+        "proc/1/net/dev",
+        "Inter-| Receive | Transmit\n face |bytes packets|bytes packets\n"
+        "  ens5: 777 7 0 0 0 0 0 0 888 8 0 0 0 0 0 0\n",
+    )
+    net = _collect(host).net
+    assert net is not None
+    assert [row.interface for row in net.interfaces] == ["ens5"]
