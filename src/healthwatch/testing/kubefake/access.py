@@ -3,13 +3,12 @@
 :class:`StoreAccess` is the part of :class:`FakeKubeAPI` a test uses to set
 the scene and check the outcome without going through HTTP: read, put and
 delete stored objects (watchers see the changes), compact the history, end or
-drop watch streams, send bookmarks, and write a kubeconfig pointing at the
-server.
+drop watch streams and send bookmarks. ``kubeconfig_text`` builds the kubeconfig
+the server writes for its clients.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import os
 import uuid
@@ -60,11 +59,6 @@ class StoreAccess:
     store: ObjectStore
     resources: ResourceTable
     token: str | None
-
-    @property
-    def url(self) -> str:
-        """Base URL of the server."""
-        raise NotImplementedError
 
     @property
     def resource_version(self) -> int:
@@ -141,23 +135,3 @@ class StoreAccess:
                 watcher.offer(Change(self.store.version, watcher.resource_id, "BOOKMARK", marker))
                 sent += 1
         return sent
-
-    def write_kubeconfig(
-        self,
-        path: str | os.PathLike[str],
-        *,
-        namespace: str = "default",
-        ca_file: str | os.PathLike[str] | None = None,
-        context: str = "fake",
-    ) -> Path:
-        """Write a kubeconfig pointing at this server (with its token, if any); returns the path."""
-        file = Path(path)
-        file.write_text(
-            kubeconfig_text(
-                self.url, namespace=namespace, token=self.token, ca_file=ca_file, context=context
-            ),
-            encoding="utf-8",
-        )
-        with contextlib.suppress(OSError):
-            file.chmod(0o600)
-        return file

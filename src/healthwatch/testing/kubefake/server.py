@@ -12,15 +12,18 @@ and is not emulated.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import ssl
 from collections.abc import Iterable
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
 from aiohttp import web
 
 from healthwatch.aio.clock import Clock, SystemClock
-from healthwatch.testing.kubefake.access import StoreAccess
+from healthwatch.testing.kubefake.access import StoreAccess, kubeconfig_text
 from healthwatch.testing.kubefake.failures import FakeApiError, status_response
 from healthwatch.testing.kubefake.faults import (
     Fault,
@@ -227,3 +230,23 @@ class FakeKubeAPI(StoreAccess):
             for r in self.log.all()
             if (method is None or r.method == method.upper()) and (path is None or path in r.path)
         ]
+
+    def write_kubeconfig(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        namespace: str = "default",
+        ca_file: str | os.PathLike[str] | None = None,
+        context: str = "fake",
+    ) -> Path:
+        """Write a kubeconfig pointing at this server (with its token, if any); returns the path."""
+        file = Path(path)
+        file.write_text(
+            kubeconfig_text(
+                self.url, namespace=namespace, token=self.token, ca_file=ca_file, context=context
+            ),
+            encoding="utf-8",
+        )
+        with contextlib.suppress(OSError):
+            file.chmod(0o600)
+        return file
