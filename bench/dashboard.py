@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gzip
-import json
 import os
 import platform
 import random
@@ -41,6 +40,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from benchkit import load_note, write_results
 from healthwatch.aio import ManualClock
 from healthwatch.checks.service import CheckService
 from healthwatch.checks.spec import build_checks
@@ -233,17 +233,6 @@ async def measure(path: Path, *, checks: int, repeats: int) -> dict[str, float]:
     return figures
 
 
-def load_note(load: float) -> str:
-    """What the machine's load means for these figures."""
-    cpus = os.cpu_count() or 1
-    if load >= cpus:
-        return (
-            f"shared machine: load average {load:.1f} on {cpus} cores during the run, so "
-            "timings are noisy (sizes are not)"
-        )
-    return f"load average {load:.1f} on {cpus} cores"
-
-
 def main() -> None:
     """Fill, measure, print and write the results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -284,15 +273,11 @@ def main() -> None:
         "live_state_kb": round(timings["live_state_bytes"] / 1000, 1),
         "load_average_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
         "cpus": os.cpu_count(),
-        "note": load_note(max(load_before[0], load_after[0])),
+        "note": load_note(max(load_before[0], load_after[0]), steady="sizes"),
         "python": platform.python_version(),
         "machine": platform.machine(),
     }
-    for key, value in figures.items():
-        print(f"{key}: {value}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
-    print(f"written: {RESULTS}")
+    write_results(RESULTS, figures)
 
 
 if __name__ == "__main__":

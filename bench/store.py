@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import random
@@ -32,6 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchkit import load_note, write_results
 from healthwatch.aio import ManualClock
 from healthwatch.model.checks import CheckResult, Observation
 from healthwatch.store import HistoryStore, LatencySketch, Retention
@@ -162,17 +162,6 @@ async def raw_cost(directory: Path, *, results: int) -> float:
     return (path.stat().st_size - empty.stat().st_size) / results
 
 
-def load_note(load: float) -> str:
-    """What the machine's load means for these figures."""
-    cpus = os.cpu_count() or 1
-    if load >= cpus:
-        return (
-            f"shared machine: load average {load:.1f} on {cpus} cores during the run, so "
-            "timings are noisy (sizes and row counts are not)"
-        )
-    return f"load average {load:.1f} on {cpus} cores"
-
-
 def main() -> None:
     """Fill, measure, print and write the results."""
     defaults = Retention()
@@ -227,15 +216,11 @@ def main() -> None:
         "raw_30d_gb_1000_checks_every_60s": round(raw_bytes * 1000 * 30 * 1440 / 1e9, 2),
         "load_average_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
         "cpus": os.cpu_count(),
-        "note": load_note(max(load_before[0], load_after[0])),
+        "note": load_note(max(load_before[0], load_after[0]), steady="sizes and row counts"),
         "python": platform.python_version(),
         "machine": platform.machine(),
     }
-    for key, value in figures.items():
-        print(f"{key}: {value}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
-    print(f"written: {RESULTS}")
+    write_results(RESULTS, figures)
 
 
 if __name__ == "__main__":
