@@ -31,6 +31,7 @@ __all__ = [
     "configured_checks",
     "configured_history",
     "open_checks",
+    "register_kind_health",
 ]
 
 CHECKS_GROUP = "checks"
@@ -125,10 +126,15 @@ async def open_checks(
         policy=_INLINE,
     )
     for kind in sorted({spec.kind for spec in specs}):
-        registry.register(
-            f"checks:{kind}",
-            functools.partial(_kind_health, service, kind),
-            groups=(CHECKS_GROUP,),
-            policy=_INLINE,
-        )
+        register_kind_health(registry, service, kind)
     return service, store
+
+
+def register_kind_health(registry: HealthRegistry, service: CheckService, kind: str) -> None:
+    """The ``checks:KIND`` component: how the checks of one runner kind are doing."""
+    registry.register(
+        f"checks:{kind}",
+        functools.partial(_kind_health, service, kind),
+        groups=(CHECKS_GROUP,),
+        policy=_INLINE,
+    )

@@ -40,6 +40,7 @@ __all__ = [
     "DaemonPlan",
     "configured_daemons",
     "configured_log_monitors",
+    "embedded_daemons",
     "load_npd_file",
     "open_problems",
 ]
@@ -188,7 +189,7 @@ def _unique(source: str, plans: list[DaemonPlan]) -> None:
             )
 
 
-def _embedded(
+def embedded_daemons(
     config: AgentConfig, plans: list[DaemonPlan], decisions: dict[str, str]
 ) -> list[DaemonPlan]:
     """The embedded defaults for each kind nobody configured, with the reasons."""
@@ -241,7 +242,7 @@ async def open_problems(
     Raises :class:`NoDaemonStartedError` when daemons are configured but none starts.
     """
     plans = configured_daemons(config)
-    plans += _embedded(config, plans, decisions)
+    plans += embedded_daemons(config, plans, decisions)
     if "kernel_log" in decisions and not any(p.kind == "logmonitor" for p in plans):
         registry.add_group(PROBLEMS_GROUP)
         registry.register("daemon:kernel-monitor", groups=(PROBLEMS_GROUP,))

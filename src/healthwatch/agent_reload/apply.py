@@ -15,12 +15,11 @@ every step awaits and none blocks.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from healthwatch.agent_checks import CHECKS_GROUP, _kind_health
+from healthwatch.agent_checks import register_kind_health
 from healthwatch.agent_reload.plan import DaemonChanges, ReloadPlan, daemon_changes
 from healthwatch.aio.clock import Clock
 from healthwatch.checks.alerts.dispatcher import AlertDispatcher
@@ -30,14 +29,12 @@ from healthwatch.checks.service import CheckService
 from healthwatch.checks.spec import CheckSpec
 from healthwatch.config.compare import same_config
 from healthwatch.detector import PROBLEMS_GROUP, Detector
-from healthwatch.health.checks import CheckPolicy
 from healthwatch.health.registry import HealthRegistry
 from healthwatch.model.health import HealthStatus
 
 __all__ = ["Applied", "Changes", "Running", "RunningParts", "apply_plan", "changes_of", "snapshot"]
 
 _log = logging.getLogger("healthwatch.agent")
-_INLINE = CheckPolicy(inline=True, success_ttl=0, failure_ttl=0)
 _KERNEL_PLACEHOLDER = "kernel-monitor"
 """The component shown when the embedded kernel monitor has no source on this machine."""
 
@@ -214,10 +211,5 @@ async def _apply_checks(
         registry.deregister(f"checks:{kind}")
     for kind in sorted(kinds_after - kinds_before):
         if f"checks:{kind}" not in registry:
-            registry.register(
-                f"checks:{kind}",
-                functools.partial(_kind_health, service, kind),
-                groups=(CHECKS_GROUP,),
-                policy=_INLINE,
-            )
+            register_kind_health(registry, service, kind)
     return swapped

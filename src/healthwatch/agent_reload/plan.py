@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import msgspec
 
 from healthwatch.agent_checks import configured_alerting, configured_checks, configured_history
-from healthwatch.agent_problems import DaemonPlan, _embedded, configured_daemons
+from healthwatch.agent_problems import DaemonPlan, configured_daemons, embedded_daemons
 from healthwatch.aio.clock import Clock
 from healthwatch.checks.alertspec import Alerting
 from healthwatch.checks.spec import CheckSpec
@@ -192,7 +192,7 @@ def prepare(
     kept = {name: getattr(running, name) for name in RESTART_FIELDS}
     config = msgspec.structs.replace(new, **kept)
     decisions: dict[str, str] = {}
-    daemons += _embedded(config, daemons, decisions)
+    daemons += embedded_daemons(config, daemons, decisions)
     try:
         factories = {plan.kind: kinds.factory(plan.kind) for plan in daemons}
     except KeyError as error:
